@@ -71,7 +71,9 @@ std::unexpected<Error> ErrnoFail(int errnum, fmt::format_string<Args...> format,
   do {                                                                         \
     auto brick_try_r_ = (expr);                                                \
     if (!brick_try_r_) {                                                       \
-      std::string_view brick_try_ctx_ = (ctx);                                 \
+      /* auto&& keeps a temporary context (fmt::format(...)) alive */          \
+      auto&& brick_try_ctx_holder_ = (ctx);                                    \
+      std::string_view brick_try_ctx_ = brick_try_ctx_holder_;                 \
       if (brick_try_ctx_.empty()) {                                            \
         return std::unexpected(std::move(brick_try_r_.error()));               \
       }                                                                        \

@@ -26,6 +26,8 @@ inline constexpr const char* kSpecVersion = "1.2.0";
 struct ConsoleSize {
   uint32_t height = 0;
   uint32_t width = 0;
+
+  friend bool operator==(const ConsoleSize&, const ConsoleSize&) = default;
 };
 
 struct User {
@@ -34,6 +36,8 @@ struct User {
   std::optional<uint32_t> umask;
   std::vector<uint32_t> additional_gids;
   std::string username;
+
+  friend bool operator==(const User&, const User&) = default;
 };
 
 struct Capabilities {
@@ -44,17 +48,23 @@ struct Capabilities {
   std::vector<std::string> permitted;
   std::vector<std::string> inheritable;
   std::vector<std::string> ambient;
+
+  friend bool operator==(const Capabilities&, const Capabilities&) = default;
 };
 
 struct Rlimit {
   std::string type;  // "RLIMIT_NOFILE"
   uint64_t hard = 0;
   uint64_t soft = 0;
+
+  friend bool operator==(const Rlimit&, const Rlimit&) = default;
 };
 
 struct IoPriority {
   std::string io_class;  // IOPRIO_CLASS_RT | IOPRIO_CLASS_BE | IOPRIO_CLASS_IDLE
   int priority = 0;
+
+  friend bool operator==(const IoPriority&, const IoPriority&) = default;
 };
 
 struct Scheduler {
@@ -65,6 +75,8 @@ struct Scheduler {
   std::optional<uint64_t> runtime;
   std::optional<uint64_t> deadline;
   std::optional<uint64_t> period;
+
+  friend bool operator==(const Scheduler&, const Scheduler&) = default;
 };
 
 struct Process {
@@ -83,17 +95,23 @@ struct Process {
   std::string selinux_label;
   std::optional<IoPriority> io_priority;
   std::optional<Scheduler> scheduler;
+
+  friend bool operator==(const Process&, const Process&) = default;
 };
 
 struct Root {
   std::string path;  // relative to the bundle, or absolute
   bool readonly = false;
+
+  friend bool operator==(const Root&, const Root&) = default;
 };
 
 struct IdMapping {
   uint32_t container_id = 0;
   uint32_t host_id = 0;
   uint32_t size = 0;
+
+  friend bool operator==(const IdMapping&, const IdMapping&) = default;
 };
 
 struct Mount {
@@ -103,6 +121,8 @@ struct Mount {
   std::vector<std::string> options;
   std::vector<IdMapping> uid_mappings;  // idmapped mounts
   std::vector<IdMapping> gid_mappings;
+
+  friend bool operator==(const Mount&, const Mount&) = default;
 };
 
 struct Hook {
@@ -110,6 +130,8 @@ struct Hook {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::optional<int> timeout;  // seconds, > 0
+
+  friend bool operator==(const Hook&, const Hook&) = default;
 };
 
 struct Hooks {
@@ -119,6 +141,8 @@ struct Hooks {
   std::vector<Hook> start_container;
   std::vector<Hook> poststart;
   std::vector<Hook> poststop;
+
+  friend bool operator==(const Hooks&, const Hooks&) = default;
 };
 
 enum class NamespaceType { kPid, kNetwork, kMount, kIpc, kUts, kUser, kCgroup, kTime };
@@ -133,6 +157,8 @@ const char* NamespaceProcName(NamespaceType t);
 struct Namespace {
   NamespaceType type = NamespaceType::kPid;
   std::string path;  // empty: create a new one; else join this one
+
+  friend bool operator==(const Namespace&, const Namespace&) = default;
 };
 
 struct Device {
@@ -143,6 +169,8 @@ struct Device {
   std::optional<uint32_t> file_mode;
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
+
+  friend bool operator==(const Device&, const Device&) = default;
 };
 
 struct DeviceCgroupRule {
@@ -151,6 +179,8 @@ struct DeviceCgroupRule {
   std::optional<int64_t> major;  // absent = any
   std::optional<int64_t> minor;
   std::string access;  // subset of "rwm"; empty = "rwm"
+
+  friend bool operator==(const DeviceCgroupRule&, const DeviceCgroupRule&) = default;
 };
 
 struct MemoryResources {
@@ -163,6 +193,8 @@ struct MemoryResources {
   std::optional<bool> disable_oom_killer;
   std::optional<bool> use_hierarchy;
   std::optional<bool> check_before_update;
+
+  friend bool operator==(const MemoryResources&, const MemoryResources&) = default;
 };
 
 struct CpuResources {
@@ -175,10 +207,14 @@ struct CpuResources {
   std::string cpus;
   std::string mems;
   std::optional<int64_t> idle;
+
+  friend bool operator==(const CpuResources&, const CpuResources&) = default;
 };
 
 struct PidsResources {
   int64_t limit = 0;  // <= 0: unlimited
+
+  friend bool operator==(const PidsResources&, const PidsResources&) = default;
 };
 
 struct WeightDevice {
@@ -186,12 +222,16 @@ struct WeightDevice {
   int64_t minor = 0;
   std::optional<uint16_t> weight;
   std::optional<uint16_t> leaf_weight;
+
+  friend bool operator==(const WeightDevice&, const WeightDevice&) = default;
 };
 
 struct ThrottleDevice {
   int64_t major = 0;
   int64_t minor = 0;
   uint64_t rate = 0;
+
+  friend bool operator==(const ThrottleDevice&, const ThrottleDevice&) = default;
 };
 
 struct BlockIoResources {
@@ -202,26 +242,36 @@ struct BlockIoResources {
   std::vector<ThrottleDevice> throttle_write_bps_device;
   std::vector<ThrottleDevice> throttle_read_iops_device;
   std::vector<ThrottleDevice> throttle_write_iops_device;
+
+  friend bool operator==(const BlockIoResources&, const BlockIoResources&) = default;
 };
 
 struct HugepageLimit {
   std::string page_size;  // "2MB"
   uint64_t limit = 0;
+
+  friend bool operator==(const HugepageLimit&, const HugepageLimit&) = default;
 };
 
 struct InterfacePriority {
   std::string name;
   uint32_t priority = 0;
+
+  friend bool operator==(const InterfacePriority&, const InterfacePriority&) = default;
 };
 
 struct NetworkResources {
   std::optional<uint32_t> class_id;
   std::vector<InterfacePriority> priorities;
+
+  friend bool operator==(const NetworkResources&, const NetworkResources&) = default;
 };
 
 struct RdmaLimit {
   std::optional<uint32_t> hca_handles;
   std::optional<uint32_t> hca_objects;
+
+  friend bool operator==(const RdmaLimit&, const RdmaLimit&) = default;
 };
 
 struct Resources {
@@ -234,6 +284,8 @@ struct Resources {
   std::optional<NetworkResources> network;
   std::map<std::string, RdmaLimit> rdma;
   std::map<std::string, std::string> unified;
+
+  friend bool operator==(const Resources&, const Resources&) = default;
 };
 
 struct SeccompArg {
@@ -241,6 +293,8 @@ struct SeccompArg {
   uint64_t value = 0;
   uint64_t value_two = 0;
   std::string op;  // SCMP_CMP_NE, SCMP_CMP_LT, ... SCMP_CMP_MASKED_EQ
+
+  friend bool operator==(const SeccompArg&, const SeccompArg&) = default;
 };
 
 struct SeccompSyscall {
@@ -248,6 +302,8 @@ struct SeccompSyscall {
   std::string action;  // SCMP_ACT_*
   std::optional<uint32_t> errno_ret;
   std::vector<SeccompArg> args;
+
+  friend bool operator==(const SeccompSyscall&, const SeccompSyscall&) = default;
 };
 
 struct Seccomp {
@@ -258,22 +314,30 @@ struct Seccomp {
   std::string listener_path;
   std::string listener_metadata;
   std::vector<SeccompSyscall> syscalls;
+
+  friend bool operator==(const Seccomp&, const Seccomp&) = default;
 };
 
 struct TimeOffset {
   int64_t secs = 0;
   uint32_t nanosecs = 0;
+
+  friend bool operator==(const TimeOffset&, const TimeOffset&) = default;
 };
 
 struct IntelRdt {
   std::string clos_id;
   std::string l3_cache_schema;
   std::string mem_bw_schema;
+
+  friend bool operator==(const IntelRdt&, const IntelRdt&) = default;
 };
 
 struct Personality {
   std::string domain;  // LINUX | LINUX32
   std::vector<std::string> flags;
+
+  friend bool operator==(const Personality&, const Personality&) = default;
 };
 
 struct Linux {
@@ -295,6 +359,8 @@ struct Linux {
 
   // The namespace entry of a type, or nullptr when the config has none (= share the host's).
   const Namespace* FindNamespace(NamespaceType t) const;
+
+  friend bool operator==(const Linux&, const Linux&) = default;
 };
 
 struct Spec {
@@ -307,11 +373,17 @@ struct Spec {
   std::optional<Hooks> hooks;
   std::map<std::string, std::string> annotations;
   Linux linux;
+
+  friend bool operator==(const Spec&, const Spec&) = default;
 };
 
 // Parses config.json text into the model and validates it. Every error names the
 // JSON field at fault, e.g. "linux.uidMappings[1]: overlaps linux.uidMappings[0] ...".
 Result<Spec> ParseSpec(std::string_view json_text);
+// Parses config.json text into the model without validating it: for tools that inspect or
+// repair a config. Type errors and missing required fields are still reported. Anything that
+// runs a container must use ParseSpec or LoadSpecFile instead.
+Result<Spec> ParseSpecUnvalidated(std::string_view json_text);
 // Reads and parses a file; errors are prefixed with the path.
 Result<Spec> LoadSpecFile(const std::string& path);
 // Checks everything that can be checked without touching the system: versions,

@@ -1,0 +1,30 @@
+// brick's command line: one file per subcommand, each parsing its arguments and
+// calling one library entry point. Errors become "brick: <message>" on stderr and
+// exit status 125, like podman's.
+//
+//   int main(int argc, char** argv) { return brick::cli::Main(argc, argv); }
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+#include "brick/base/error.h"
+
+namespace brick::cli {
+
+inline constexpr int kErrorExit = 125;
+
+// Each subcommand registers its options and returns the action to run once parsed.
+using Action = std::function<Result<int>()>;
+Action RegisterRun(CLI::App& app);
+Action RegisterSpec(CLI::App& app);
+
+// The embedded busybox rootfs next to the binary (build/rootfs), or an error that says
+// how to get it.
+Result<std::string> DefaultRootfs();
+
+int Main(int argc, char** argv);
+
+}  // namespace brick::cli

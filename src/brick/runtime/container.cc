@@ -1,0 +1,321 @@
+#include "brick/runtime/container.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "brick/base/strings.h"
+#include "brick/cgroup/manager.h"
+#include "brick/isolation/hygiene.h"
+#include "brick/isolation/idmap_alloc.h"
+#include "brick/oci/spec.h"
+#include "brick/runtime/default_spec.h"
+#include "brick/runtime/foreground.h"
+#include "brick/runtime/init.h"
+#include "brick/runtime/plan.h"
+#include "brick/runtime/sync_socket.h"
+#include "brick/sys/fs.h"
+
+namespace brick::runtime {
+namespace {
+
+// Owns the cloned init until it has been reaped: on every early return it is killed
+// and reaped, so a failed start leaves no process behind.
+class ChildGuard {
+ public:
+  ChildGuard(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+  ~ChildGuard() {
+    if (pid_ > 0) {
+      syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+      siginfo_t info;
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  int pidfd() const { return pidfd_.get(); }
+  void Reaped() { pid_ = -1; }
+
+ private:
+  pid_t pid_;
+  UniqueFd pidfd_;
+};
+
+// The device cgroup must let the container open what brick itself put in /dev.
+void AllowCreatedDevices(const isolation::DevPlan& dev, oci::Resources* res) {
+  for (const auto& d : dev.devices) {
+    if (d.type == 'p') {
+      continue;
+    }
+    res->devices.push_back({true, d.type == 'u' ? 'c' : d.type, d.major, d.minor, "rw"});
+  }
+  res->devices.push_back({true, 'c', 5, 2, "rw"});     // /dev/pts/ptmx
+  res->devices.push_back({true, 'c', 136, std::nullopt, "rw"});  // /dev/pts/*
+  res->devices.push_back({true, 'c', 5, 1, "rw"});     // /dev/console (a pts bind)
+}
+
+bool MapsContainerRoot(const std::vector<oci::IdMapping>& maps) {
+  for (const auto& m : maps) {
+    if (m.container_id == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<ContainerPlan> PlanContainer(const oci::Spec& spec, const RunRequest& req,
+                                    const cgroup::Manager& cg) {
+  ContainerPlan plan;
+  plan.spec = &spec;
+  plan.id = req.id;
+  const oci::Process& p = *spec.process;
+  const oci::Linux& lx = spec.linux;
+  plan.ns = BRICK_TRY_VALUE(isolation::PlanNamespaces(lx));
+  bool in_userns = plan.ns.new_user || plan.ns.join_user;
+  plan.root_mapped = !plan.ns.new_user || MapsContainerRoot(lx.uid_mappings);
+
+  plan.rootfs = BRICK_TRY_VALUE(isolation::PlanRootfs(spec, req.bundle_dir));
+  for (const auto& h : cg.Paths()) {
+    // Inside the container each hierarchy appears under the name it has on the host.
+    std::string name = std::filesystem::path(h.mount_point).filename().string();
+    plan.rootfs.cgroup_binds.push_back(isolation::CgroupBind{name, h.dir});
+  }
+  plan.rootfs.cgroup_v2_only = cg.version() == cgroup::Version::kV2;
+  plan.dev = BRICK_TRY_VALUE(isolation::PlanDevices(spec, in_userns));
+
+  int last_cap = BRICK_TRY_VALUE(isolation::ReadCapLastCap());
+  plan.caps = BRICK_TRY_VALUE(isolation::PlanCapabilities(p.capabilities, last_cap));
+  plan.ids = BRICK_TRY_VALUE(isolation::PlanIds(p.user));
+  plan.rlimits = BRICK_TRY_VALUE(isolation::PlanRlimits(p.rlimits));
+  isolation::SysctlNamespaces sysctl_ns;
+  sysctl_ns.new_ipc = (plan.ns.clone_flags | plan.ns.child_unshare_flags) & CLONE_NEWIPC;
+  sysctl_ns.new_net = plan.ns.new_net;
+  plan.sysctl = BRICK_TRY_VALUE(isolation::PlanSysctls(lx.sysctl, sysctl_ns));
+  isolation::HostLsms lsms = BRICK_TRY_VALUE(isolation::DetectHostLsms());
+  plan.lsm = BRICK_TRY_VALUE(isolation::PlanLsm(
+      lsms, isolation::LsmRequest{p.apparmor_profile, p.selinux_label, lx.mount_label}));
+  if (!plan.lsm.mount_context_option.empty()) {
+    plan.rootfs.mount_label = lx.mount_label;
+  }
+
+  BRICK_TRY(isolation::CheckCwd(p.cwd), "process.cwd");
+  BRICK_TRY(isolation::CheckOomScoreAdj(p.oom_score_adj));
+  std::vector<std::string> env = p.env;
+  plan.fds = BRICK_TRY_VALUE(isolation::PlanFdHygiene(req.preserve_fds, {}, &env));
+  auto envp = BRICK_TRY_VALUE(isolation::ExecStrings::FromEnv(std::move(env)));
+  std::optional<std::string> path_env;
+  if (auto path = envp.Get("PATH")) {
+    path_env = std::string(*path);
+  }
+  plan.process.emplace(ProcessPlan{
+      BRICK_TRY_VALUE(isolation::PlanUts(spec.hostname, spec.domainname, plan.ns.new_uts)),
+      BRICK_TRY_VALUE(isolation::ExecStrings::FromArgs(p.args)), std::move(envp), p.cwd,
+      isolation::UmaskOf(p.user), p.oom_score_adj, path_env});
+
+  if (lx.seccomp) {
+    plan.seccomp = BRICK_TRY_VALUE(seccomp::CompileFilter(*lx.seccomp));
+  }
+  bool pid_ns_elsewhere = plan.ns.new_pid;
+  for (const auto& j : plan.ns.join_in_parent) {
+    pid_ns_elsewhere |= j.type == oci::NamespaceType::kPid;
+  }
+  plan.expected_parent = pid_ns_elsewhere ? 0 : getpid();
+  plan.no_new_privileges = p.no_new_privileges;
+  plan.terminal = p.terminal;
+  return plan;
+}
+
+// CVE-2019-5736: a container that can gain write access to the brick binary (no user
+// namespace, or one that maps the binary's owner) could overwrite it through
+// /proc/<pid>/exe. brick then re-executes itself from a sealed, read-only memfd copy,
+// so that /proc/<pid>/exe never leads to the file on disk. In brick's defaults the
+// binary's owner is unmapped, so this costs nothing.
+Status ProtectRuntimeBinary(const oci::Spec& spec, const ContainerPlan& plan) {
+  if (isolation::SealedReexecMarkerSet()) {
+    return Ok();
+  }
+  struct stat st;
+  if (stat("/proc/self/exe", &st) != 0) {
+    return ErrnoFail(errno, "stat /proc/self/exe");
+  }
+  isolation::IdMappingPlan idmap{plan.ns.new_user || bool(plan.ns.join_user),
+                                 spec.linux.uid_mappings, spec.linux.gid_mappings};
+  if (plan.ns.join_user || !isolation::RuntimeBinaryWritableFromContainer(idmap, st.st_uid, st.st_gid)) {
+    return Ok();
+  }
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec && getenv("BRICK_ORIGINAL_EXE") == nullptr) {
+    setenv("BRICK_ORIGINAL_EXE", exe.c_str(), 1);
+  }
+  auto cmdline = BRICK_TRY_VALUE(ReadFile("/proc/self/cmdline"));
+  std::vector<std::string> args = Split(cmdline, '\0');
+  if (!args.empty() && args.back().empty()) {
+    args.pop_back();
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  return isolation::ReexecFromSealedMemfd(argv.data(), environ);
+}
+
+Error ChildError(const std::string& payload) {
+  auto colon = payload.find(':');
+  auto errnum = ParseI64(std::string_view(payload).substr(0, colon));
+  if (colon == std::string::npos || !errnum) {
+    return Error(payload);
+  }
+  return Error(payload.substr(colon + 1), static_cast<int>(*errnum));
+}
+
+Result<std::pair<pid_t, UniqueFd>> CloneInit(int flags) {
+  int pidfd = -1;
+  struct clone_args args = {};
+  args.flags = static_cast<uint64_t>(flags) | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  fflush(stdout);
+  fflush(stderr);
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) {
+    return ErrnoFail(errno, "clone the container init");
+  }
+  return std::pair<pid_t, UniqueFd>(static_cast<pid_t>(pid), UniqueFd(pid == 0 ? -1 : pidfd));
+}
+
+}  // namespace
+
+Status ValidateContainerId(const std::string& id) {
+  if (id.empty() || id.size() > 128) {
+    return Fail("container id \"{}\": must be 1 to 128 characters", id);
+  }
+  if (id[0] == '.' || id[0] == '-') {
+    return Fail("container id \"{}\": must start with a letter, digit or '_'", id);
+  }
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      return Fail("container id \"{}\": only letters, digits, '_', '.' and '-' are allowed", id);
+    }
+  }
+  return Ok();
+}
+
+std::string GenerateContainerId() {
+  std::random_device rd;
+  return fmt::format("{:06x}{:06x}", rd() & 0xffffff, rd() & 0xffffff);
+}
+
+Result<int> RunContainer(const RunRequest& req) {
+  BRICK_TRY(ValidateContainerId(req.id));
+  oci::Spec spec = req.spec;
+  BRICK_TRY(oci::ValidateSpec(spec));
+  if (!spec.process) {
+    return Fail("process: a container needs a process to run; add process.args");
+  }
+  if (spec.process->terminal && !isatty(STDIN_FILENO)) {
+    // Still works (the pty is proxied), but say why the output may look odd.
+  }
+
+  // A per-container host id range when the config asks brick to pick one.
+  std::optional<isolation::IdRangeLease> lease;
+  auto auto_userns = spec.annotations.find(kAutoUsernsAnnotation);
+  const oci::Namespace* userns = spec.linux.FindNamespace(oci::NamespaceType::kUser);
+  if (auto_userns != spec.annotations.end() && auto_userns->second == "auto" && userns &&
+      userns->path.empty()) {
+    isolation::IdAllocatorOptions alloc;
+    alloc.state_dir = req.state_dir + "/idmap";
+    lease.emplace(BRICK_TRY_VALUE(isolation::AllocateIdRange(alloc)));
+    spec.linux.uid_mappings = lease->UidMappings();
+    spec.linux.gid_mappings = lease->GidMappings();
+  }
+
+  cgroup::Options cg_opts;
+  cg_opts.parent = req.cgroup_parent;
+  auto layout = BRICK_TRY_VALUE(cgroup::DetectLayout(cg_opts.fs_root));
+  auto cg_path = BRICK_TRY_VALUE(cgroup::ResolveCgroupsPath(spec.linux.cgroups_path, req.id, cg_opts));
+  auto manager = BRICK_TRY_VALUE(cgroup::NewManager(layout, cg_path, cg_opts));
+  ContainerPlan plan = BRICK_TRY_VALUE(PlanContainer(spec, req, *manager));
+  oci::Resources resources = spec.linux.resources.value_or(oci::Resources{});
+  if (!resources.devices.empty() || spec.linux.resources) {
+    AllowCreatedDevices(plan.dev, &resources);
+  }
+  BRICK_TRY(manager->Validate(resources));
+
+  // CVE-2019-5736: when the container could write the brick binary, run from a sealed copy.
+  BRICK_TRY(ProtectRuntimeBinary(spec, plan));
+
+  // From here on the system changes; every resource below undoes itself.
+  cgroup::ScopedCgroup cgroup(std::move(manager));
+  BRICK_TRY(cgroup->Create());
+  BRICK_TRY(cgroup->Apply(resources));
+  auto [parent_end, child_end] = BRICK_TRY_VALUE(SyncSocket::Pair());
+  SignalForwarder signals = BRICK_TRY_VALUE(SignalForwarder::Create());
+
+  std::vector<isolation::JoinedNamespace> restore;
+  BRICK_TRY(isolation::JoinNamespacesInParent(plan.ns, &restore));
+  auto cloned = CloneInit(plan.ns.clone_flags);
+  if (cloned && cloned->first == 0) {
+    parent_end.Close();
+    RunContainerInit(plan, child_end);
+  }
+  BRICK_TRY(isolation::RestoreParentNamespaces(&restore));
+  if (!cloned) {
+    return std::unexpected(cloned.error());
+  }
+  ChildGuard child(cloned->first, std::move(cloned->second));
+  child_end.Close();
+
+  if (plan.ns.new_user) {
+    BRICK_TRY(isolation::WriteIdMappings(child.pid(), spec.linux.uid_mappings,
+                                         spec.linux.gid_mappings));
+  }
+  BRICK_TRY(cgroup->AddProcess(child.pid()));
+  BRICK_TRY(parent_end.Send(SyncMessage::kGo));
+
+  UniqueFd master;
+  while (true) {
+    Received msg = BRICK_TRY_VALUE(parent_end.Receive());
+    if (msg.type == SyncMessage::kConsole) {
+      master = std::move(msg.fd);
+      continue;
+    }
+    if (msg.type == SyncMessage::kError) {
+      return std::unexpected(ChildError(msg.payload).Wrap(fmt::format("start container {}", req.id)));
+    }
+    break;  // EOF: the init exec'd the container process
+  }
+  parent_end.Close();
+
+  RawTerminal raw;
+  if (master) {
+    BRICK_TRY(raw.Enter(STDIN_FILENO));
+  }
+  WaitResult result = BRICK_TRY_VALUE(
+      WaitForeground(child.pid(), child.pidfd(), signals, master.get(), plan.ns.new_pid));
+  child.Reaped();
+  if (result.signaled && result.signal == SIGKILL) {
+    auto oom = cgroup->OomKilled();
+    if (oom && *oom) {
+      auto stats = cgroup->ReadStats();
+      std::string limit = stats && stats->memory && stats->memory->limit
+                              ? fmt::format("{} bytes", *stats->memory->limit)
+                              : "unknown";
+      fmt::print(stderr, "brick: container {} was killed by the OOM killer (memory limit {})\n",
+                 req.id, limit);
+    }
+  }
+  return result.exit_status;
+}
+
+}  // namespace brick::runtime

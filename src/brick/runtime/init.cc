@@ -1,0 +1,137 @@
+#include "brick/runtime/init.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "brick/isolation/hygiene.h"
+#include "brick/isolation/network.h"
+#include "brick/isolation/process_user.h"
+#include "brick/sys/fs.h"
+
+namespace brick::runtime {
+namespace {
+
+void ResetSignals() {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) {
+      signal(sig, SIG_DFL);
+    }
+  }
+}
+
+// The steps, in order. Reads like the checklist it is.
+Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
+  isolation::Syscalls& sys = isolation::RealSyscalls();
+  // Die with brick, and keep the container from ptrace-ing or opening /proc/1/exe of
+  // this process while it still holds host resources (fds, the brick binary).
+  BRICK_TRY(isolation::SetNonDumpable(sys));
+  // The init's parent lives outside its pid namespace (getppid() is 0), so a parent
+  // that died before this point is noticed as EOF on the sync socket instead.
+  BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent));
+  ResetSignals();
+
+  // Wait until the parent has written the id maps and placed us in the cgroup.
+  Received go = BRICK_TRY_VALUE(sync.Receive());
+  if (go.type != SyncMessage::kGo) {
+    _exit(kInitFailedStatus);  // the parent is gone or gave up: nothing to report to
+  }
+
+  BRICK_TRY(isolation::JoinUserNamespace(plan.ns));
+  if ((plan.ns.new_user || plan.ns.join_user) && plan.root_mapped) {
+    if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) {
+      return ErrnoFail(errno, "become root of the user namespace");
+    }
+  }
+  BRICK_TRY(isolation::EnterDeferredNamespaces(plan.ns));
+  const ProcessPlan& process = *plan.process;
+  BRICK_TRY(isolation::ApplyUts(sys, process.uts));
+  if (plan.ns.new_net) {
+    BRICK_TRY(isolation::BringUpLoopback());
+  }
+
+  UniqueFd root = BRICK_TRY_VALUE(isolation::MountRootfs(plan.rootfs));
+  BRICK_TRY(isolation::PopulateDev(root.get(), plan.dev));
+  UniqueFd tty;
+  if (plan.terminal) {
+    auto console = BRICK_TRY_VALUE(isolation::OpenConsole(root.get(), plan.ids.uid, plan.ids.gid));
+    BRICK_TRY(sync.Send(SyncMessage::kConsole, {}, console.master.get()));
+    tty = std::move(console.peer);
+  }
+  root = BRICK_TRY_VALUE(isolation::PivotRoot(root.get()));
+
+  UniqueFd proc = BRICK_TRY_VALUE(isolation::OpenVerifiedProcfs(sys, "/proc"));
+  BRICK_TRY(isolation::ApplySysctls(sys, plan.sysctl, proc.get()));
+  BRICK_TRY(isolation::ApplyMaskedAndReadonlyPaths(root.get(), plan.rootfs));
+  BRICK_TRY(isolation::FinishRootfs(plan.rootfs));
+
+  BRICK_TRY(isolation::ApplyRlimits(sys, plan.rlimits));
+  BRICK_TRY(isolation::ApplyOomScoreAdj(sys, proc.get(), process.oom_score_adj));
+  BRICK_TRY(isolation::ApplyLsmExecLabels(sys, plan.lsm, proc.get()));
+  std::string exe = BRICK_TRY_VALUE(isolation::ResolveExecutable(
+      root.get(), process.argv.entries()[0], process.cwd, process.path_env));
+  BRICK_TRY(isolation::ApplyCwd(sys, root.get(), process.cwd));
+  // A new session always: without a terminal the container must not be able to
+  // push input into the caller's terminal with TIOCSTI.
+  BRICK_TRY(isolation::NewSession(sys));
+  if (tty) {
+    BRICK_TRY(isolation::SetControllingTerminal(sys, tty.get()));
+    for (int fd = 0; fd <= 2; ++fd) {
+      if (dup2(tty.get(), fd) < 0) {
+        return ErrnoFail(errno, "terminal: attach the pty as fd {}", fd);
+      }
+    }
+    tty.reset();
+  }
+  proc.reset();
+  root.reset();
+  isolation::ApplyUmask(sys, process.umask);
+
+  // Capabilities and the id switch: bounding set first (needs CAP_SETPCAP), then the
+  // uid change keeping caps, then the final sets.
+  auto install_seccomp = [&]() -> Status {
+    if (plan.seccomp) {
+      BRICK_TRY(seccomp::InstallFilter(*plan.seccomp), "linux.seccomp: install the filter");
+    }
+    return Ok();
+  };
+  if (!plan.no_new_privileges) {
+    // Without no_new_privs the kernel only takes a filter from a task holding
+    // CAP_SYS_ADMIN, so it goes in before the capabilities are dropped.
+    BRICK_TRY(install_seccomp());
+  }
+  BRICK_TRY(isolation::ApplyBoundingSet(sys, plan.caps));
+  BRICK_TRY(isolation::SwitchIdsKeepingCaps(sys, plan.ids));
+  BRICK_TRY(isolation::ApplyCapSets(sys, plan.caps));
+  BRICK_TRY(isolation::ApplyAmbientSet(sys, plan.caps));
+  // Changing ids resets both of these; set them again for the last stretch before exec.
+  BRICK_TRY(isolation::SetNonDumpable(sys));
+  BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent));
+  BRICK_TRY(isolation::ApplyFdHygiene(sys, plan.fds));
+  if (plan.no_new_privileges) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+      return ErrnoFail(errno, "process.noNewPrivileges: set no_new_privs");
+    }
+    BRICK_TRY(install_seccomp());
+  }
+  execve(exe.c_str(), process.argv.data(), process.envp.data());
+  return ErrnoFail(errno, "exec {}", exe);
+}
+
+}  // namespace
+
+void RunContainerInit(const ContainerPlan& plan, SyncSocket& sync) {
+  auto s = InitSteps(plan, sync);
+  // Only reached on failure.
+  // errno travels in front of the text so the parent can rebuild the Error.
+  (void)sync.Send(SyncMessage::kError,
+                  fmt::format("{}:{}", s.error().errnum(), s.error().context()));
+  _exit(kInitFailedStatus);
+}
+
+}  // namespace brick::runtime

@@ -1,0 +1,53 @@
+// Everything the container init needs, decided and validated in the parent before
+// the clone. The child only executes this plan; it makes no decisions of its own.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "brick/isolation/caps.h"
+#include "brick/isolation/devices.h"
+#include "brick/isolation/hygiene.h"
+#include "brick/isolation/lsm.h"
+#include "brick/isolation/mounts.h"
+#include "brick/isolation/namespaces.h"
+#include "brick/isolation/process_user.h"
+#include "brick/isolation/rlimits.h"
+#include "brick/isolation/sysctl.h"
+#include "brick/oci/spec.h"
+#include "brick/seccomp/filter.h"
+
+namespace brick::runtime {
+
+struct ProcessPlan {
+  isolation::UtsPlan uts;
+  isolation::ExecStrings argv;
+  isolation::ExecStrings envp;
+  std::string cwd = "/";
+  mode_t umask = 022;
+  std::optional<int> oom_score_adj;
+  std::optional<std::string> path_env;  // PATH from the process env, for the exec lookup
+};
+
+struct ContainerPlan {
+  const oci::Spec* spec = nullptr;
+  std::string id;
+  isolation::NamespacePlan ns;
+  isolation::RootfsPlan rootfs;
+  isolation::DevPlan dev;
+  isolation::CapsPlan caps;
+  isolation::IdsPlan ids;
+  isolation::RlimitsPlan rlimits;
+  isolation::SysctlPlan sysctl;
+  isolation::LsmPlan lsm;
+  std::optional<ProcessPlan> process;  // optional only because ExecStrings has no default
+  std::optional<seccomp::BpfProgram> seccomp;
+  bool no_new_privileges = false;
+  bool terminal = false;
+  isolation::FdHygienePlan fds;
+  pid_t expected_parent = 0;  // what getppid() returns in the init (0 across a pid ns)
+  bool root_mapped = true;  // container uid 0 exists in the user namespace
+};
+
+}  // namespace brick::runtime

@@ -1,0 +1,49 @@
+// The parent ↔ container-init channel: one SOCK_SEQPACKET pair, one message per record.
+//
+//   auto [parent, child] = BRICK_TRY_VALUE(SyncSocket::Pair());
+//   child.Send(SyncMessage::kError, "mount /proc: permission denied");   // in the child
+//   auto msg = parent.Receive();          // kEof once the child exec'd (CLOEXEC closed it)
+//
+// The child's end is close-on-exec, so a successful execve is seen by the parent as
+// end-of-file: no message is needed after the last step.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "brick/base/error.h"
+#include "brick/sys/unique_fd.h"
+
+namespace brick::runtime {
+
+enum class SyncMessage : char {
+  kGo = 'G',        // parent → child: id maps written, cgroup placed
+  kError = 'E',     // child → parent: setup failed; payload is the message
+  kConsole = 'C',   // child → parent: the pty master travels as SCM_RIGHTS
+  kReady = 'R',     // child → parent: set up, blocked before exec (create/start)
+  kStart = 'S',     // parent → child: exec now
+  kEof = 0,         // the other end closed (for the child's end: exec succeeded)
+};
+
+struct Received {
+  SyncMessage type = SyncMessage::kEof;
+  std::string payload;
+  UniqueFd fd;
+};
+
+class SyncSocket {
+ public:
+  static Result<std::pair<SyncSocket, SyncSocket>> Pair();
+  explicit SyncSocket(UniqueFd fd) : fd_(std::move(fd)) {}
+
+  Status Send(SyncMessage type, std::string_view payload = {}, int pass_fd = -1) const;
+  Result<Received> Receive() const;
+  int fd() const { return fd_.get(); }
+  void Close() { fd_.reset(); }
+
+ private:
+  UniqueFd fd_;
+};
+
+}  // namespace brick::runtime
