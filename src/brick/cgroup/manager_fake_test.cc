@@ -87,7 +87,7 @@ TEST(V2ManagerTest, WritesEveryFieldToTheV2Files) {
       env.fake.fs()->writes,
       ElementsAre(W{"brick/c1/memory.max", "268435456"}, W{"brick/c1/memory.swap.max", "268435456"},
                   W{"brick/c1/memory.low", "134217728"},
-                  W{"brick/c1/cpu.weight", "20"},  // 1 + (510 * 9999) / 262142
+                  W{"brick/c1/cpu.weight", "59"},  // quadratic conversion of 512 shares
                   W{"brick/c1/cpu.max", "50000 100000"}, W{"brick/c1/cpu.max.burst", "1000"},
                   W{"brick/c1/cpu.idle", "0"}, W{"brick/c1/cpuset.cpus", "0-1"},
                   W{"brick/c1/cpuset.mems", "0"}, W{"brick/c1/pids.max", "100"},

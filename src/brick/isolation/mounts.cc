@@ -343,8 +343,19 @@ Result<RootfsPlan> PlanRootfs(const oci::Spec& spec, const std::string& bundle_d
         return Fail("{}.source: {} does not exist on the host", pm.field, src.string());
       }
       pm.source = src.string();
+      pm.target_is_dir = std::filesystem::is_directory(src, ec);
     } else if (m.type.empty()) {
       return Fail("{}.type: required for a mount that is not a bind mount", pm.field);
+    }
+    std::string dest = "/" + m.destination;
+    for (const auto& earlier : plan.mounts) {
+      std::string prefix = "/" + earlier.mount.destination;
+      std::filesystem::path a = std::filesystem::path(prefix).lexically_normal();
+      std::filesystem::path b = std::filesystem::path(dest).lexically_normal();
+      auto rel = b.lexically_relative(a);
+      if (!rel.empty() && *rel.begin() != "..") {
+        pm.on_rootfs = false;
+      }
     }
     plan.mounts.push_back(std::move(pm));
   }
@@ -352,6 +363,23 @@ Result<RootfsPlan> PlanRootfs(const oci::Spec& spec, const std::string& bundle_d
   plan.readonly_paths = spec.linux.readonly_paths;
   plan.mount_label = spec.linux.mount_label;
   return plan;
+}
+
+Status CreateRootfsMountTargets(const RootfsPlan& plan) {
+  UniqueFd root = BRICK_TRY_VALUE(OpenDirectory(plan.rootfs));
+  for (const auto& pm : plan.mounts) {
+    if (!pm.on_rootfs) {
+      continue;
+    }
+    auto existing = OpenInRoot(root.get(), pm.mount.destination, O_PATH);
+    if (existing) {
+      continue;
+    }
+    BRICK_TRY(EnsureMountTargetInRoot(root.get(), pm.mount.destination, pm.target_is_dir),
+              fmt::format("{}: create the mount point {} in the rootfs", pm.field,
+                          pm.mount.destination));
+  }
+  return Ok();
 }
 
 Result<UniqueFd> MountRootfs(const RootfsPlan& plan) {

@@ -52,6 +52,8 @@ struct PlannedMount {
   MountOptions options;
   std::string source;      // bind sources made absolute (relative to the bundle)
   std::string field;       // "mounts[3]"
+  bool target_is_dir = true;   // bind mounts of files need a file to mount on
+  bool on_rootfs = true;       // the destination is not under an earlier mount
 };
 
 struct RootfsPlan {
@@ -68,6 +70,12 @@ struct RootfsPlan {
 
 // Parent side: validates and resolves everything the child will need.
 Result<RootfsPlan> PlanRootfs(const oci::Spec& spec, const std::string& bundle_dir);
+
+// Parent side, just before the clone, when the container gets a user namespace: the
+// container's root cannot create directories in a rootfs owned by host root, so brick
+// creates the missing mount points that lie on the rootfs itself (not under another
+// mount of the config), resolved inside the rootfs exactly as the child resolves them.
+Status CreateRootfsMountTargets(const RootfsPlan& plan);
 
 // Child side, in the new mount namespace, before pivot_root. Returns an O_PATH fd
 // of the new root (the rootfs bind mount) with every config mount in place.

@@ -262,6 +262,9 @@ Result<int> RunContainer(const RunRequest& req) {
   auto [parent_end, child_end] = BRICK_TRY_VALUE(SyncSocket::Pair());
   SignalForwarder signals = BRICK_TRY_VALUE(SignalForwarder::Create());
 
+  if (plan.ns.new_user || plan.ns.join_user) {
+    BRICK_TRY(isolation::CreateRootfsMountTargets(plan.rootfs));
+  }
   std::vector<isolation::JoinedNamespace> restore;
   BRICK_TRY(isolation::JoinNamespacesInParent(plan.ns, &restore));
   auto cloned = CloneInit(plan.ns.clone_flags);
