@@ -16,25 +16,17 @@ import tempfile
 import time
 
 
-def measure(cmd, env=None):
-    start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            devnull = os.open(os.devnull, os.O_RDWR)
-            os.dup2(devnull, 0)
-            os.dup2(devnull, 1)
-            if env is not None:
-                os.execvpe(cmd[0], cmd, env)
-            os.execvp(cmd[0], cmd)
-        finally:
-            os._exit(127)
-    _, status, usage = os.wait4(pid, 0)
-    elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
+SPAWN = None  # build/bench/spawn_stats, set in main()
+
+
+def measure(cmd):
+    """Wall seconds and peak RSS (KiB) of one run, measured by the static spawn_stats."""
+    out = subprocess.run([SPAWN] + cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                         text=True, check=True).stdout.split()
+    ns, rss, code = int(out[0]), int(out[1]), int(out[2])
     if code != 0:
         raise SystemExit(f"benchmark command failed with status {code}: {' '.join(cmd)}")
-    return elapsed, usage.ru_maxrss  # seconds, KiB
+    return ns / 1e9, rss
 
 
 def runc_bundle(build, workdir):
@@ -60,6 +52,8 @@ def main():
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
+    global SPAWN
+    SPAWN = os.path.join(build, "bench", "spawn_stats")
     brick = os.path.join(build, "brick")
     workdir = tempfile.mkdtemp(prefix="brick-bench-")
     try:
@@ -102,6 +96,12 @@ def main():
                 print(f"brick is {med_ratio(samples, 'runc run (equivalent bundle)'):.2f}x faster than runc")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        # runc removes its container's cgroup but not the parent the bundle named.
+        for hierarchy in os.listdir("/sys/fs/cgroup"):
+            try:
+                os.rmdir(os.path.join("/sys/fs/cgroup", hierarchy, "brick-bench"))
+            except OSError:
+                pass
 
 
 def med_ratio(samples, name):

@@ -122,10 +122,14 @@ Status JoinUserNamespace(const NamespacePlan& plan) {
   return Ok();
 }
 
-Status EnterDeferredNamespaces(const NamespacePlan& plan) {
+Status EnterCgroupNamespace(const NamespacePlan& plan) {
   if (plan.new_cgroup && unshare(CLONE_NEWCGROUP) != 0) {
     return ErrnoFail(errno, "create cgroup namespace");
   }
+  return Ok();
+}
+
+Status EnterTimeNamespace(const NamespacePlan& plan) {
   if (!plan.new_time) {
     return Ok();
   }

@@ -3,7 +3,8 @@
 //   auto plan = BRICK_TRY_VALUE(PlanNamespaces(spec.linux));   // validates, opens path fds
 //   pid_t pid = clone3(plan.clone_flags | ...);                  // parent
 //   BRICK_TRY(JoinNamespacesInParent(plan, saved));              // parent, around the clone
-//   BRICK_TRY(EnterDeferredNamespaces(plan));                     // child, after placement
+//   BRICK_TRY(EnterTimeNamespace(plan));                          // child, early
+//   BRICK_TRY(EnterCgroupNamespace(plan));                        // child, after placement
 //
 // The cgroup namespace is created by the child after the parent has placed it in its
 // cgroup, so that the namespace's root is the container's own cgroup. The time
@@ -55,9 +56,12 @@ Status RestoreParentNamespaces(std::vector<JoinedNamespace>* restore);
 // Child side, first step: joins a user namespace given by path.
 Status JoinUserNamespace(const NamespacePlan& plan);
 
-// Child side, after the parent placed it in its cgroup: unshares the cgroup
-// namespace, and creates, configures and enters the time namespace.
-Status EnterDeferredNamespaces(const NamespacePlan& plan);
+// Child side: creates, writes the offsets of, and enters the time namespace.
+Status EnterTimeNamespace(const NamespacePlan& plan);
+
+// Child side, once the parent has placed it in its cgroup: unshares the cgroup
+// namespace, whose root is then the container's own cgroup.
+Status EnterCgroupNamespace(const NamespacePlan& plan);
 
 // Writes uid_map and gid_map of `pid` (parent side; the parent is privileged).
 Status WriteIdMappings(pid_t pid, const std::vector<oci::IdMapping>& uid_mappings,

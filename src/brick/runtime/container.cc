@@ -50,17 +50,27 @@ class ChildGuard {
   UniqueFd pidfd_;
 };
 
-// The device cgroup must let the container open what brick itself put in /dev.
+// The device cgroup must let the container open what brick itself put in /dev. Rules
+// already in the config are not repeated.
 void AllowCreatedDevices(const isolation::DevPlan& dev, oci::Resources* res) {
-  for (const auto& d : dev.devices) {
-    if (d.type == 'p') {
-      continue;
+  auto allow = [res](char type, int64_t major, std::optional<int64_t> minor) {
+    oci::DeviceCgroupRule rule{true, type, major, minor, "rw"};
+    for (const auto& r : res->devices) {
+      if (r.allow && r.type == rule.type && r.major == rule.major && r.minor == rule.minor &&
+          r.access.find('r') != std::string::npos && r.access.find('w') != std::string::npos) {
+        return;
+      }
     }
-    res->devices.push_back({true, d.type == 'u' ? 'c' : d.type, d.major, d.minor, "rw"});
+    res->devices.push_back(rule);
+  };
+  for (const auto& d : dev.devices) {
+    if (d.type != 'p') {
+      allow(d.type == 'u' ? 'c' : d.type, d.major, d.minor);
+    }
   }
-  res->devices.push_back({true, 'c', 5, 2, "rw"});     // /dev/pts/ptmx
-  res->devices.push_back({true, 'c', 136, std::nullopt, "rw"});  // /dev/pts/*
-  res->devices.push_back({true, 'c', 5, 1, "rw"});     // /dev/console (a pts bind)
+  allow('c', 5, 2);             // /dev/pts/ptmx
+  allow('c', 136, std::nullopt);  // /dev/pts/*
+  allow('c', 5, 1);             // /dev/console (a pts bind)
 }
 
 bool MapsContainerRoot(const std::vector<oci::IdMapping>& maps) {
@@ -218,6 +228,9 @@ std::string GenerateContainerId() {
 
 Result<int> RunContainer(const RunRequest& req) {
   BRICK_TRY(ValidateContainerId(req.id));
+  cgroup::Options cg_opts;
+  cg_opts.parent = req.cgroup_parent;
+  auto layout = BRICK_TRY_VALUE(cgroup::DetectLayout(cg_opts.fs_root));
   oci::Spec spec = req.spec;
   BRICK_TRY(oci::ValidateSpec(spec));
   if (!spec.process) {
@@ -240,9 +253,6 @@ Result<int> RunContainer(const RunRequest& req) {
     spec.linux.gid_mappings = lease->GidMappings();
   }
 
-  cgroup::Options cg_opts;
-  cg_opts.parent = req.cgroup_parent;
-  auto layout = BRICK_TRY_VALUE(cgroup::DetectLayout(cg_opts.fs_root));
   auto cg_path = BRICK_TRY_VALUE(cgroup::ResolveCgroupsPath(spec.linux.cgroups_path, req.id, cg_opts));
   auto manager = BRICK_TRY_VALUE(cgroup::NewManager(layout, cg_path, cg_opts));
   ContainerPlan plan = BRICK_TRY_VALUE(PlanContainer(spec, req, *manager));
@@ -283,8 +293,17 @@ Result<int> RunContainer(const RunRequest& req) {
     BRICK_TRY(isolation::WriteIdMappings(child.pid(), spec.linux.uid_mappings,
                                          spec.linux.gid_mappings));
   }
-  BRICK_TRY(cgroup->AddProcess(child.pid()));
   BRICK_TRY(parent_end.Send(SyncMessage::kGo));
+  if (auto placed = cgroup->AddProcess(child.pid()); !placed) {
+    // An init that failed meanwhile has already said why; that beats "no such process".
+    auto early = parent_end.TryReceive();
+    if (early && *early && (*early)->type == SyncMessage::kError) {
+      return std::unexpected(
+          ChildError((*early)->payload).Wrap(fmt::format("start container {}", req.id)));
+    }
+    return std::unexpected(std::move(placed.error()).Wrap("place the container in its cgroup"));
+  }
+  BRICK_TRY(parent_end.Send(SyncMessage::kPlaced));
 
   UniqueFd master;
   while (true) {

@@ -36,7 +36,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent));
   ResetSignals();
 
-  // Wait until the parent has written the id maps and placed us in the cgroup.
+  // Wait until the parent has written the id maps.
   Received go = BRICK_TRY_VALUE(sync.Receive());
   if (go.type != SyncMessage::kGo) {
     _exit(kInitFailedStatus);  // the parent is gone or gave up: nothing to report to
@@ -48,7 +48,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
       return ErrnoFail(errno, "become root of the user namespace");
     }
   }
-  BRICK_TRY(isolation::EnterDeferredNamespaces(plan.ns));
+  BRICK_TRY(isolation::EnterTimeNamespace(plan.ns));
   const ProcessPlan& process = *plan.process;
   BRICK_TRY(isolation::ApplyUts(sys, process.uts));
   if (plan.ns.new_net) {
@@ -64,6 +64,15 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
     tty = std::move(console.peer);
   }
   root = BRICK_TRY_VALUE(isolation::PivotRoot(root.get()));
+
+  // The parent moves us into the cgroup while we set up mounts (a cgroup v1 migration
+  // waits for an RCU grace period, so the two overlap). Nothing of the container runs
+  // before this point.
+  Received placed = BRICK_TRY_VALUE(sync.Receive());
+  if (placed.type != SyncMessage::kPlaced) {
+    _exit(kInitFailedStatus);
+  }
+  BRICK_TRY(isolation::EnterCgroupNamespace(plan.ns));
 
   UniqueFd proc = BRICK_TRY_VALUE(isolation::OpenVerifiedProcfs(sys, "/proc"));
   BRICK_TRY(isolation::ApplySysctls(sys, plan.sysctl, proc.get()));

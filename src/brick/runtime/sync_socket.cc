@@ -1,5 +1,6 @@
 #include "brick/runtime/sync_socket.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -41,6 +42,18 @@ Status SyncSocket::Send(SyncMessage type, std::string_view payload, int pass_fd)
     }
   }
   return Ok();
+}
+
+Result<std::optional<Received>> SyncSocket::TryReceive() const {
+  struct pollfd p = {fd_.get(), POLLIN, 0};
+  int n = poll(&p, 1, 0);
+  if (n < 0) {
+    return ErrnoFail(errno, "sync socket: poll");
+  }
+  if (n == 0) {
+    return std::optional<Received>();
+  }
+  return std::optional<Received>(BRICK_TRY_VALUE(Receive()));
 }
 
 Result<Received> SyncSocket::Receive() const {

@@ -8,6 +8,7 @@
 // end-of-file: no message is needed after the last step.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,7 +19,8 @@
 namespace brick::runtime {
 
 enum class SyncMessage : char {
-  kGo = 'G',        // parent → child: id maps written, cgroup placed
+  kGo = 'G',        // parent → child: id maps written
+  kPlaced = 'P',    // parent → child: the child is in its cgroup
   kError = 'E',     // child → parent: setup failed; payload is the message
   kConsole = 'C',   // child → parent: the pty master travels as SCM_RIGHTS
   kReady = 'R',     // child → parent: set up, blocked before exec (create/start)
@@ -39,6 +41,8 @@ class SyncSocket {
 
   Status Send(SyncMessage type, std::string_view payload = {}, int pass_fd = -1) const;
   Result<Received> Receive() const;
+  // Like Receive, but returns nullopt at once when no message is waiting.
+  Result<std::optional<Received>> TryReceive() const;
   int fd() const { return fd_.get(); }
   void Close() { fd_.reset(); }
 
