@@ -20,6 +20,10 @@ inline constexpr int kErrorExit = 125;
 using Action = std::function<Result<int>()>;
 Action RegisterRun(CLI::App& app);
 Action RegisterSpec(CLI::App& app);
+Action RegisterStats(CLI::App& app);
+Action RegisterSeccomp(CLI::App& app);
+Action RegisterProfile(CLI::App& app);
+Action RegisterCheck(CLI::App& app);
 
 // The embedded busybox rootfs next to the binary (build/rootfs), or an error that says
 // how to get it.

@@ -37,6 +37,10 @@ int Main(int argc, char** argv) {
   };
   add("run", "Create and run a container in the foreground", RegisterRun);
   add("spec", "Print brick's default hardened config.json", RegisterSpec);
+  add("stats", "Print a container's resource usage", RegisterStats);
+  add("seccomp", "Learn, explain and compare seccomp profiles", RegisterSeccomp);
+  add("profile", "Check, compile and export one-file isolation profiles", RegisterProfile);
+  add("check", "Audit a profile, config, bundle or running container", RegisterCheck);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
