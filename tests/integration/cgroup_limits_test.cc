@@ -1,0 +1,2 @@
+// Integration tests for cgroup_limits; filled in by the issue that owns them.
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+// Integration tests for lifecycle; filled in by the issue that owns them.
+#include <gtest/gtest.h>

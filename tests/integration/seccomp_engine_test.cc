@@ -1,0 +1,2 @@
+// Integration tests for seccomp_engine; filled in by the issue that owns them.
+#include <gtest/gtest.h>
