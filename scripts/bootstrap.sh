@@ -14,7 +14,7 @@ packages=(
   # the embedded default rootfs is assembled from this at build time
   busybox-static
   # peers and real clients for end-to-end tests and benchmarks
-  runc podman containerd uidmap hyperfine procps util-linux iproute2
+  runc podman containerd uidmap hyperfine procps util-linux iproute2 python3
 )
 
 missing=()
