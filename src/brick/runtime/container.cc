@@ -289,21 +289,29 @@ Result<int> RunContainer(const RunRequest& req) {
   ChildGuard child(cloned->first, std::move(cloned->second));
   child_end.Close();
 
-  if (plan.ns.new_user) {
-    BRICK_TRY(isolation::WriteIdMappings(child.pid(), spec.linux.uid_mappings,
-                                         spec.linux.gid_mappings));
-  }
-  BRICK_TRY(parent_end.Send(SyncMessage::kGo));
-  if (auto placed = cgroup->AddProcess(child.pid()); !placed) {
-    // An init that failed meanwhile has already said why; that beats "no such process".
+  // An init that failed while the parent was busy has already said why, which explains
+  // more than the parent's own "broken pipe" or "no such process" would.
+  std::string context = fmt::format("start container {}", req.id);
+  auto prefer_child_error = [&](Error parent_error) -> Error {
     auto early = parent_end.TryReceive();
     if (early && *early && (*early)->type == SyncMessage::kError) {
-      return std::unexpected(
-          ChildError((*early)->payload).Wrap(fmt::format("start container {}", req.id)));
+      return ChildError((*early)->payload).Wrap(context);
     }
-    return std::unexpected(std::move(placed.error()).Wrap("place the container in its cgroup"));
+    return std::move(parent_error).Wrap(context);
+  };
+  auto parent_steps = [&]() -> Status {
+    if (plan.ns.new_user) {
+      BRICK_TRY(isolation::WriteIdMappings(child.pid(), spec.linux.uid_mappings,
+                                           spec.linux.gid_mappings));
+    }
+    BRICK_TRY(parent_end.Send(SyncMessage::kGo));
+    BRICK_TRY(cgroup->AddProcess(child.pid()), "place the container in its cgroup");
+    BRICK_TRY(parent_end.Send(SyncMessage::kPlaced));
+    return Ok();
+  };
+  if (auto s = parent_steps(); !s) {
+    return std::unexpected(prefer_child_error(std::move(s.error())));
   }
-  BRICK_TRY(parent_end.Send(SyncMessage::kPlaced));
 
   UniqueFd master;
   while (true) {
@@ -313,7 +321,7 @@ Result<int> RunContainer(const RunRequest& req) {
       continue;
     }
     if (msg.type == SyncMessage::kError) {
-      return std::unexpected(ChildError(msg.payload).Wrap(fmt::format("start container {}", req.id)));
+      return std::unexpected(ChildError(msg.payload).Wrap(context));
     }
     break;  // EOF: the init exec'd the container process
   }

@@ -6,6 +6,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <functional>
+
 #include "brick/isolation/hygiene.h"
 #include "brick/isolation/network.h"
 #include "brick/isolation/process_user.h"
@@ -23,6 +25,19 @@ void ResetSignals() {
       signal(sig, SIG_DFL);
     }
   }
+}
+
+// Runs `step` with the process dumpable. While an init is non-dumpable the kernel
+// makes its /proc/self files belong to the host's root, which the container's root
+// cannot write (oom_score_adj, timens_offsets). Nothing of the container exists yet
+// when this is used, so there is no one to take advantage of the window.
+Status WhileDumpable(isolation::Syscalls& sys, const std::function<Status()>& step) {
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) {
+    return ErrnoFail(errno, "make the init dumpable for a /proc write");
+  }
+  Status s = step();
+  BRICK_TRY(isolation::SetNonDumpable(sys));
+  return s;
 }
 
 // The steps, in order. Reads like the checklist it is.
@@ -48,7 +63,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
       return ErrnoFail(errno, "become root of the user namespace");
     }
   }
-  BRICK_TRY(isolation::EnterTimeNamespace(plan.ns));
+  BRICK_TRY(WhileDumpable(sys, [&] { return isolation::EnterTimeNamespace(plan.ns); }));
   const ProcessPlan& process = *plan.process;
   BRICK_TRY(isolation::ApplyUts(sys, process.uts));
   if (plan.ns.new_net) {
@@ -80,7 +95,9 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   BRICK_TRY(isolation::FinishRootfs(plan.rootfs));
 
   BRICK_TRY(isolation::ApplyRlimits(sys, plan.rlimits));
-  BRICK_TRY(isolation::ApplyOomScoreAdj(sys, proc.get(), process.oom_score_adj));
+  BRICK_TRY(WhileDumpable(sys, [&] {
+    return isolation::ApplyOomScoreAdj(sys, proc.get(), process.oom_score_adj);
+  }));
   BRICK_TRY(isolation::ApplyLsmExecLabels(sys, plan.lsm, proc.get()));
   std::string exe = BRICK_TRY_VALUE(isolation::ResolveExecutable(
       root.get(), process.argv.entries()[0], process.cwd, process.path_env));
