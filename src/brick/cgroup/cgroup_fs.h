@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,10 @@ class CgroupFs {
   virtual bool IsWritableFile(const std::string& path) = 0;
   // Names of the subdirectories (child cgroups) of `dir`.
   virtual Result<std::vector<std::string>> ListChildren(const std::string& dir) = 0;
+  // The directory's mtime. cgroupfs (kernfs) sets it when the cgroup is made and when a
+  // child cgroup is added or removed, never on writes to interface files: it is the
+  // cgroup's creation time or later, which is what CleanupStale's age rule needs.
+  virtual Result<std::chrono::system_clock::time_point> ModifiedTime(const std::string& dir) = 0;
 
   // Loads `program` and attaches it to the cgroup2 directory `dir` with
   // BPF_F_ALLOW_MULTI, then detaches every device program that was attached to `dir`
@@ -65,6 +70,7 @@ class KernelCgroupFs : public CgroupFs {
   bool Exists(const std::string& path) override;
   bool IsWritableFile(const std::string& path) override;
   Result<std::vector<std::string>> ListChildren(const std::string& dir) override;
+  Result<std::chrono::system_clock::time_point> ModifiedTime(const std::string& dir) override;
   Result<UniqueFd> ReplaceDeviceProgram(const std::string& dir,
                                         const DeviceProgram& program) override;
   Status DetachDeviceProgram(const std::string& dir, int prog_fd) override;

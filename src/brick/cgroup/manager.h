@@ -22,6 +22,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -112,13 +113,26 @@ class ScopedCgroup {
   std::unique_ptr<Manager> manager_;
 };
 
+// How old an empty cgroup must be before `brick run` treats it as stale. Another brick
+// may be between Create() and AddProcess() of its own container, whose cgroup is then
+// empty but not stale; that window is milliseconds, this is a wide margin. Should a brick
+// stall longer than this (SIGSTOP), its AddProcess fails and it gives up cleanly: the
+// container never runs outside its limits.
+inline constexpr std::chrono::seconds kStaleMinAge{5};
+
 // Removes leftover empty cgroups below brick's parent in every hierarchy (after brick
-// itself was SIGKILLed): a cgroup is removed when it holds no process, has no child
-// cgroup left, and `keep` (when given) returns false for its path ("/brick/abc"). brick's
-// parent itself stays. Nothing outside brick's parent is touched.
+// itself was SIGKILLed). A cgroup is removed when
+//   - it holds no process (a created, running or paused container always has one),
+//   - it has no child cgroup left (children are visited first),
+//   - `keep` (when given) returns false for its path ("/brick/abc"), and
+//   - its directory is at least `min_age` old (see CgroupFs::ModifiedTime; an age that
+//     cannot be read keeps it).
+// brick's parent itself stays. Nothing outside brick's parent is touched. Races with a
+// process arriving (EBUSY) or another brick removing the same cgroup (ENOENT) are fine.
 Status CleanupStale(const Layout& layout, const Options& options,
-                    const std::function<bool(const std::string& path)>& keep = {});
-// The same on the detected host layout.
+                    const std::function<bool(const std::string& path)>& keep = {},
+                    std::chrono::seconds min_age = std::chrono::seconds{0});
+// The same on the detected host layout, with the age rule kStaleMinAge and no `keep`.
 Status CleanupStale(const Options& options);
 
 }  // namespace brick::cgroup

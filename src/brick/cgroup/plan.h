@@ -6,7 +6,8 @@
 //   for (const Step& s : plan.steps) { ... }
 //
 // Conversions between versions follow what runc and the OCI runtime spec document:
-//   cpu.shares -> cpu.weight      1 + ((shares - 2) * 9999) / 262142
+//   cpu.shares -> cpu.weight      quadratic in log2(shares), as crun and runc: 2 -> 1,
+//                                 1024 -> 100, 262144 -> 10000 (CpuSharesToWeight)
 //   blkio weight -> io.weight     1 + ((weight - 10) * 9999) / 990  (io.bfq.weight takes the
 //                                 blkio value as is)
 //   memory.swap -> memory.swap.max  swap - limit  (OCI swap is memory+swap)

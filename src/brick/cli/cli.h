@@ -16,11 +16,31 @@ namespace brick::cli {
 
 inline constexpr int kErrorExit = 125;
 
+// runc's global flags, which engines pass before the subcommand.
+struct GlobalOptions {
+  std::string root = "/run/brick";  // the state store (podman never passes --root)
+  std::string log;                  // also append errors here
+  std::string log_format = "text";  // text | json
+  bool debug = false;
+  bool systemd_cgroup = false;
+  std::string rootless = "auto";
+};
+GlobalOptions& Globals();
+
 // Each subcommand registers its options and returns the action to run once parsed.
 using Action = std::function<Result<int>()>;
 Action RegisterRun(CLI::App& app);
 Action RegisterSpec(CLI::App& app);
 Action RegisterStats(CLI::App& app);
+Action RegisterCreate(CLI::App& app);
+Action RegisterStart(CLI::App& app);
+Action RegisterState(CLI::App& app);
+Action RegisterKill(CLI::App& app);
+Action RegisterDelete(CLI::App& app);
+Action RegisterList(CLI::App& app);
+Action RegisterPs(CLI::App& app);
+Action RegisterPause(CLI::App& app);
+Action RegisterResume(CLI::App& app);
 Action RegisterSeccomp(CLI::App& app);
 Action RegisterProfile(CLI::App& app);
 Action RegisterCheck(CLI::App& app);

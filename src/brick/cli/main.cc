@@ -6,6 +6,10 @@
 
 #include "brick/cli/cli.h"
 
+#include <nlohmann/json.hpp>
+
+#include "brick/runtime/state_store.h"
+
 namespace brick::cli {
 
 Result<std::string> DefaultRootfs() {
@@ -26,10 +30,48 @@ Result<std::string> DefaultRootfs() {
   return rootfs.string();
 }
 
+GlobalOptions& Globals() {
+  static GlobalOptions globals;
+  return globals;
+}
+
+namespace {
+
+// With --log-format json, callers (podman, containerd) read errors from --log: one JSON
+// object per line.
+void LogError(const std::string& message) {
+  const GlobalOptions& g = Globals();
+  if (g.log.empty()) {
+    return;
+  }
+  std::string line;
+  if (g.log_format == "json") {
+    line = nlohmann::json{{"level", "error"}, {"msg", message}, {"time", runtime::NowRfc3339()}}
+               .dump() + "\n";
+  } else {
+    line = fmt::format("{} error: {}\n", runtime::NowRfc3339(), message);
+  }
+  if (FILE* f = fopen(g.log.c_str(), "ae")) {
+    fputs(line.c_str(), f);
+    fclose(f);
+  }
+}
+
+}  // namespace
+
 int Main(int argc, char** argv) {
   CLI::App app{"brick: a container runtime where every layer of isolation is on by default"};
   app.set_version_flag("--version", fmt::format("brick version {}", BRICK_VERSION));
   app.require_subcommand(1);
+  GlobalOptions& g = Globals();
+  app.add_option("--root", g.root, "Directory for container state (default /run/brick)");
+  app.add_option("--log", g.log, "Also append errors to this file");
+  app.add_option("--log-format", g.log_format, "Format of --log: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", g.debug, "Log debug output");
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "Use the systemd cgroup driver");
+  app.add_option("--rootless", g.rootless, "Rootless mode: true, false or auto");
+  app.allow_windows_style_options(false);
   std::vector<std::pair<CLI::App*, Action>> commands;
   auto add = [&](const char* name, const char* help, Action (*reg)(CLI::App&)) {
     CLI::App* sub = app.add_subcommand(name, help);
@@ -38,6 +80,15 @@ int Main(int argc, char** argv) {
   add("run", "Create and run a container in the foreground", RegisterRun);
   add("spec", "Print brick's default hardened config.json", RegisterSpec);
   add("stats", "Print a container's resource usage", RegisterStats);
+  add("create", "Create a container and leave it waiting for start", RegisterCreate);
+  add("start", "Start a created container", RegisterStart);
+  add("state", "Print a container's OCI state", RegisterState);
+  add("kill", "Send a signal to a container", RegisterKill);
+  add("delete", "Delete a container", RegisterDelete);
+  add("list", "List containers", RegisterList);
+  add("ps", "List the processes of a container", RegisterPs);
+  add("pause", "Freeze every process of a container", RegisterPause);
+  add("resume", "Thaw a paused container", RegisterResume);
   add("seccomp", "Learn, explain and compare seccomp profiles", RegisterSeccomp);
   add("profile", "Check, compile and export one-file isolation profiles", RegisterProfile);
   add("check", "Audit a profile, config, bundle or running container", RegisterCheck);
@@ -47,11 +98,25 @@ int Main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : kErrorExit;
   }
+  if (g.systemd_cgroup) {
+    std::string msg = "--systemd-cgroup: the systemd cgroup driver is not supported yet; leave "
+                      "the flag out to use brick's cgroupfs driver";
+    fmt::print(stderr, "brick: {}\n", msg);
+    LogError(msg);
+    return kErrorExit;
+  }
+  if (g.rootless == "true") {
+    std::string msg = "--rootless true: rootless mode is not supported yet; run brick as root";
+    fmt::print(stderr, "brick: {}\n", msg);
+    LogError(msg);
+    return kErrorExit;
+  }
   for (auto& [sub, action] : commands) {
     if (sub->parsed()) {
       auto result = action();
       if (!result) {
         fmt::print(stderr, "brick: {}\n", result.error().message());
+        LogError(result.error().message());
         return kErrorExit;
       }
       return *result;

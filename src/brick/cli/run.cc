@@ -5,6 +5,7 @@
 #include "brick/oci/spec.h"
 #include "brick/runtime/container.h"
 #include "brick/runtime/default_spec.h"
+#include "brick/runtime/lifecycle.h"
 #include "brick/sys/fs.h"
 
 namespace brick::cli {
@@ -34,6 +35,9 @@ struct RunFlags {
   bool unsafe_writable_root = false;
   std::vector<std::string> unsafe_unmask;
   std::vector<std::string> command;
+  bool detach = false;
+  std::string pid_file;
+  std::string console_socket;
 };
 
 Result<std::pair<uint32_t, uint32_t>> ParseUser(const std::string& text) {
@@ -123,11 +127,21 @@ Action RegisterRun(CLI::App& app) {
                "UNSAFE: mount the root filesystem read-write");
   app.add_option("--unsafe-unmask", f->unsafe_unmask,
                  "UNSAFE: leave a masked or read-only path of the defaults exposed");
-  app.add_option("command", f->command, "Command and arguments (default: sh)");
+  app.add_flag("-d,--detach", f->detach, "Create and start, then return (runc run --detach)");
+  app.add_option("--pid-file", f->pid_file, "Write the init's pid here");
+  app.add_option("--console-socket", f->console_socket,
+                 "Unix socket that receives the pty master instead of brick proxying it");
+  app.add_option("command", f->command,
+                 "Command and arguments (default: sh); with --bundle, the container id");
   app.positionals_at_end();
   return [f]() -> Result<int> {
     runtime::RunRequest req;
     if (!f->bundle.empty()) {
+      // runc's form: `run --bundle DIR ID`.
+      if (f->command.size() == 1 && f->id.empty()) {
+        f->id = f->command[0];
+        f->command.clear();
+      }
       if (!f->rootfs.empty() || !f->volumes.empty() || !f->command.empty()) {
         return Fail("--bundle runs the bundle's config.json exactly; --rootfs, --volume and a "
                     "command cannot be combined with it");
@@ -143,6 +157,15 @@ Action RegisterRun(CLI::App& app) {
       return Fail("--preserve-fds {}: must not be negative", f->preserve_fds);
     }
     req.preserve_fds = f->preserve_fds;
+    req.state_root = Globals().root;
+    req.pid_file = f->pid_file;
+    req.console_socket = f->console_socket;
+    if (f->detach) {
+      req.detach = true;
+      BRICK_TRY(runtime::RunContainer(req));
+      BRICK_TRY(runtime::StartContainer({Globals().root}, req.id));
+      return 0;
+    }
     return runtime::RunContainer(req);
   };
 }

@@ -152,14 +152,59 @@ void IdRangeLease::Release() {
   lock_.reset();
 }
 
+Status IdRangeLease::KeepFor(const std::string& owner_dir) {
+  if (!lock_) {
+    return Fail("keep id range: the lease is not held");
+  }
+  if (ftruncate(lock_.get(), 0) != 0 || pwrite(lock_.get(), owner_dir.data(), owner_dir.size(), 0) !=
+                                             static_cast<ssize_t>(owner_dir.size())) {
+    return ErrnoFail(errno, "keep id range slot {} for {}", slot_, owner_dir);
+  }
+  lock_.reset();  // unlock, keep the file
+  return Ok();
+}
+
+Status FreeKeptSlot(const IdAllocatorOptions& options, uint32_t slot, const std::string& owner_dir) {
+  std::string path = fmt::format("{}/slot-{}.lock", options.state_dir, slot);
+  auto content = ReadFile(path);
+  if (!content) {
+    return Ok();  // already free
+  }
+  if (*content != owner_dir) {
+    return Ok();  // someone else's now
+  }
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoFail(errno, "free id range slot {}", slot);
+  }
+  return Ok();
+}
+
+namespace {
+
+// A slot kept for a container (KeepFor) stays taken while its state directory exists.
+bool KeptForLiveOwner(int fd) {
+  char buf[4096];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) {
+    return false;
+  }
+  struct stat st;
+  return stat(std::string(buf, static_cast<size_t>(n)).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
 Result<IdRangeLease> AllocateIdRange(const IdAllocatorOptions& options) {
   IdSlots slots = BRICK_TRY_VALUE(LoadIdSlots(options));
   BRICK_TRY(MkdirAll(options.state_dir), "allocate a host id range");
   for (uint32_t slot = 0; slot < slots.count; ++slot) {
     std::string path = fmt::format("{}/slot-{}.lock", options.state_dir, slot);
     auto fd = BRICK_TRY_VALUE(TryLockSlot(path));
-    if (!fd) {
+    if (!fd || KeptForLiveOwner(fd->get())) {
       continue;
+    }
+    if (ftruncate(fd->get(), 0) != 0) {
+      return ErrnoFail(errno, "reset {}", path);
     }
     IdRangeLease lease;
     lease.lock_ = std::move(*fd);

@@ -95,6 +95,12 @@ class IdRangeLease {
   // Unlinks the lock file if it is still ours, then unlocks. Idempotent.
   void Release();
 
+  // Hands the slot to a container that outlives this process (brick create): writes
+  // the owner's state directory into the lock file and lets go of the lock without
+  // unlinking. The allocator treats the slot as taken while that directory exists, so
+  // deleting the container's state frees it; FreeKeptSlot frees it at once.
+  Status KeepFor(const std::string& owner_dir);
+
  private:
   friend Result<IdRangeLease> AllocateIdRange(const IdAllocatorOptions& options);
 
@@ -104,6 +110,9 @@ class IdRangeLease {
   uint32_t uid_start_ = 0;
   uint32_t gid_start_ = 0;
 };
+
+// Frees a slot that KeepFor handed to the container whose state dir is owner_dir.
+Status FreeKeptSlot(const IdAllocatorOptions& options, uint32_t slot, const std::string& owner_dir);
 
 // Takes the lowest free slot. Fails when all are held, naming the state dir.
 Result<IdRangeLease> AllocateIdRange(const IdAllocatorOptions& options = {});

@@ -178,3 +178,41 @@ TEST_F(IdAllocTest, ReleaseLeavesAReplacedLockFileAlone) {
 
 }  // namespace
 }  // namespace brick::isolation
+
+namespace brick::isolation {
+namespace {
+
+TEST_F(IdAllocTest, KeptSlotStaysTakenWhileItsOwnerDirExists) {
+  std::string owner = (top_ / "container-a").string();
+  ASSERT_EQ(mkdir(owner.c_str(), 0700), 0);
+  {
+    auto lease = AllocateIdRange(options_);
+    ASSERT_TRUE(lease) << lease.error().message();
+    ASSERT_EQ(lease->slot(), 0u);
+    ASSERT_TRUE(lease->KeepFor(owner));
+  }  // the keeping process is gone: no lock is held any more
+  auto second = AllocateIdRange(options_);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->slot(), 1u);  // slot 0 still belongs to container-a
+  second->Release();
+  ASSERT_EQ(rmdir(owner.c_str()), 0);  // its state is gone: the slot is free again
+  auto third = AllocateIdRange(options_);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->slot(), 0u);
+}
+
+TEST_F(IdAllocTest, FreeKeptSlotOnlyFreesTheOwnersSlot) {
+  std::string owner = (top_ / "container-b").string();
+  ASSERT_EQ(mkdir(owner.c_str(), 0700), 0);
+  auto lease = AllocateIdRange(options_);
+  ASSERT_TRUE(lease);
+  ASSERT_TRUE(lease->KeepFor(owner));
+  ASSERT_TRUE(FreeKeptSlot(options_, 0, (top_ / "someone-else").string()));
+  EXPECT_EQ(AllocateIdRange(options_)->slot(), 1u);
+  ASSERT_TRUE(FreeKeptSlot(options_, 0, owner));
+  EXPECT_EQ(AllocateIdRange(options_)->slot(), 0u);
+  rmdir(owner.c_str());
+}
+
+}  // namespace
+}  // namespace brick::isolation

@@ -21,6 +21,8 @@
 #include "brick/runtime/foreground.h"
 #include "brick/runtime/init.h"
 #include "brick/runtime/plan.h"
+#include "brick/runtime/state_store.h"
+#include "brick/runtime/console_socket.h"
 #include "brick/runtime/sync_socket.h"
 #include "brick/sys/fs.h"
 
@@ -44,6 +46,8 @@ class ChildGuard {
   pid_t pid() const { return pid_; }
   int pidfd() const { return pidfd_.get(); }
   void Reaped() { pid_ = -1; }
+  // The init outlives brick (create): neither kill nor reap it.
+  void Release() { pid_ = -1; }
 
  private:
   pid_t pid_;
@@ -180,6 +184,26 @@ Status ProtectRuntimeBinary(const oci::Spec& spec, const ContainerPlan& plan) {
   return isolation::ReexecFromSealedMemfd(argv.data(), environ);
 }
 
+// exec.fifo: the init opens it for writing (which blocks) and `brick start` for reading.
+// It belongs to the container's root, which is who opens it inside the user namespace.
+Status MakeExecFifo(const std::string& path, const oci::Spec& spec) {
+  if (mkfifo(path.c_str(), 0600) != 0) {
+    return ErrnoFail(errno, "mkfifo {}", path);
+  }
+  uid_t uid = 0;
+  gid_t gid = 0;
+  for (const auto& m : spec.linux.uid_mappings) {
+    if (m.container_id == 0) uid = m.host_id;
+  }
+  for (const auto& m : spec.linux.gid_mappings) {
+    if (m.container_id == 0) gid = m.host_id;
+  }
+  if (chown(path.c_str(), uid, gid) != 0) {
+    return ErrnoFail(errno, "chown {} to {}:{}", path, uid, gid);
+  }
+  return Ok();
+}
+
 Error ChildError(const std::string& payload) {
   auto colon = payload.find(':');
   auto errnum = ParseI64(std::string_view(payload).substr(0, colon));
@@ -231,23 +255,41 @@ Result<int> RunContainer(const RunRequest& req) {
   cgroup::Options cg_opts;
   cg_opts.parent = req.cgroup_parent;
   auto layout = BRICK_TRY_VALUE(cgroup::DetectLayout(cg_opts.fs_root));
+  // A brick killed with SIGKILL could not remove its container's cgroup; every run sweeps
+  // brick's parent for such leftovers. Only empty cgroups older than kStaleMinAge go, so a
+  // concurrent brick between creating its cgroup and moving its init in keeps its own.
+  // Best effort: a leftover must not stop this container, and the next run tries again.
+  if (auto swept = cgroup::CleanupStale(layout, cg_opts, {}, cgroup::kStaleMinAge); !swept) {
+    fmt::print(stderr, "brick: warning: {}\n", swept.error().message());
+  }
   oci::Spec spec = req.spec;
   BRICK_TRY(oci::ValidateSpec(spec));
   if (!spec.process) {
     return Fail("process: a container needs a process to run; add process.args");
   }
-  if (spec.process->terminal && !isatty(STDIN_FILENO)) {
-    // Still works (the pty is proxied), but say why the output may look odd.
-  }
+
+  // The container's state directory: a second create of the same id stops here, and
+  // until the container is up, every failure removes the directory again.
+  StateStore store(req.state_root);
+  ContainerDir state_dir = BRICK_TRY_VALUE(store.Create(req.id));
+  struct RemoveUnlessKept {
+    ContainerDir* dir;
+    bool keep = false;
+    ~RemoveUnlessKept() {
+      if (!keep) {
+        (void)dir->Remove();
+      }
+    }
+  } state_guard{&state_dir};
 
   // A per-container host id range when the config asks brick to pick one.
   std::optional<isolation::IdRangeLease> lease;
   auto auto_userns = spec.annotations.find(kAutoUsernsAnnotation);
   const oci::Namespace* userns = spec.linux.FindNamespace(oci::NamespaceType::kUser);
+  isolation::IdAllocatorOptions alloc;
+  alloc.state_dir = req.state_root + "/.idmap";
   if (auto_userns != spec.annotations.end() && auto_userns->second == "auto" && userns &&
       userns->path.empty()) {
-    isolation::IdAllocatorOptions alloc;
-    alloc.state_dir = req.state_dir + "/idmap";
     lease.emplace(BRICK_TRY_VALUE(isolation::AllocateIdRange(alloc)));
     spec.linux.uid_mappings = lease->UidMappings();
     spec.linux.gid_mappings = lease->GidMappings();
@@ -266,11 +308,39 @@ Result<int> RunContainer(const RunRequest& req) {
   BRICK_TRY(ProtectRuntimeBinary(spec, plan));
 
   // From here on the system changes; every resource below undoes itself.
+  ContainerState state;
+  state.id = req.id;
+  state.bundle = req.bundle_dir;
+  state.created = NowRfc3339();
+  state.annotations = spec.annotations;
+  state.cgroup_parent = req.cgroup_parent;
+  state.cgroups_path = spec.linux.cgroups_path;
+  BRICK_TRY(state_dir.Save(state));
+  BRICK_TRY(WriteFileAtomic(state_dir.ConfigPath(), oci::SerializeSpec(spec), 0600));
+  UniqueFd fifo;
+  if (req.detach) {
+    BRICK_TRY(MakeExecFifo(state_dir.FifoPath(), spec), "create exec.fifo");
+    fifo.reset(open(state_dir.FifoPath().c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo) {
+      return ErrnoFail(errno, "open {}", state_dir.FifoPath());
+    }
+    plan.detached = true;
+    plan.exec_fifo = fifo.get();
+  }
+
+  plan.close_in_child.push_back(state_dir.lock_fd());
+  if (lease) {
+    plan.close_in_child.push_back(lease->lock_fd());
+  }
+
   cgroup::ScopedCgroup cgroup(std::move(manager));
   BRICK_TRY(cgroup->Create());
   BRICK_TRY(cgroup->Apply(resources));
   auto [parent_end, child_end] = BRICK_TRY_VALUE(SyncSocket::Pair());
-  SignalForwarder signals = BRICK_TRY_VALUE(SignalForwarder::Create());
+  std::optional<SignalForwarder> signals;
+  if (!req.detach) {
+    signals.emplace(BRICK_TRY_VALUE(SignalForwarder::Create()));
+  }
 
   if (plan.ns.new_user || plan.ns.join_user) {
     BRICK_TRY(isolation::CreateRootfsMountTargets(plan.rootfs));
@@ -291,7 +361,7 @@ Result<int> RunContainer(const RunRequest& req) {
 
   // An init that failed while the parent was busy has already said why, which explains
   // more than the parent's own "broken pipe" or "no such process" would.
-  std::string context = fmt::format("start container {}", req.id);
+  std::string context = fmt::format("{} container {}", req.detach ? "create" : "start", req.id);
   auto prefer_child_error = [&](Error parent_error) -> Error {
     auto early = parent_end.TryReceive();
     if (early && *early && (*early)->type == SyncMessage::kError) {
@@ -317,22 +387,53 @@ Result<int> RunContainer(const RunRequest& req) {
   while (true) {
     Received msg = BRICK_TRY_VALUE(parent_end.Receive());
     if (msg.type == SyncMessage::kConsole) {
-      master = std::move(msg.fd);
+      if (!req.console_socket.empty()) {
+        BRICK_TRY(SendConsoleToSocket(req.console_socket, msg.fd.get()), context);
+      } else {
+        master = std::move(msg.fd);
+      }
       continue;
     }
     if (msg.type == SyncMessage::kError) {
       return std::unexpected(ChildError(msg.payload).Wrap(context));
     }
-    break;  // EOF: the init exec'd the container process
+    break;  // kReady (detached), or EOF: the init exec'd the container process
+  }
+
+  state.pid = child.pid();
+  state.pid_start_time = ProcessStartTime(child.pid()).value_or(0);
+  if (lease) {
+    state.id_slot = lease->slot();
+  }
+  BRICK_TRY(state_dir.Save(state));
+  if (!req.pid_file.empty()) {
+    BRICK_TRY(WriteFileAtomic(req.pid_file, std::to_string(child.pid()), 0644), "--pid-file");
+  }
+
+  if (req.detach) {
+    // Hand everything over to the container: its id range, its cgroup and its init.
+    if (lease) {
+      BRICK_TRY(lease->KeepFor(state_dir.dir()));
+    }
+    BRICK_TRY(parent_end.Send(SyncMessage::kDetach));
+    Received ack = BRICK_TRY_VALUE(parent_end.Receive());
+    if (ack.type != SyncMessage::kDetached) {
+      return std::unexpected(prefer_child_error(Error("the init did not detach")));
+    }
+    (void)cgroup.Release();
+    child.Release();
+    state_guard.keep = true;
+    return 0;
   }
   parent_end.Close();
+  state_dir.Unlock();  // brick kill, state and ps may now act on the running container
 
   RawTerminal raw;
   if (master) {
     BRICK_TRY(raw.Enter(STDIN_FILENO));
   }
   WaitResult result = BRICK_TRY_VALUE(
-      WaitForeground(child.pid(), child.pidfd(), signals, master.get(), plan.ns.new_pid));
+      WaitForeground(child.pid(), child.pidfd(), *signals, master.get(), plan.ns.new_pid));
   child.Reaped();
   if (result.signaled && result.signal == SIGKILL) {
     auto oom = cgroup->OomKilled();

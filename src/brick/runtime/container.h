@@ -24,10 +24,15 @@ struct RunRequest {
   std::string id;          // container id: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 bytes
   int preserve_fds = 0;    // fds 3 .. 3+N-1 pass into the container
   std::string cgroup_parent = "brick";
-  std::string state_dir = "/run/brick";  // id-range leases live under <state_dir>/idmap
+  std::string state_root = "/run/brick";  // the state store; id-range leases in <root>/.idmap
+  // create: set everything up, leave the init waiting for `brick start`, and return 0.
+  bool detach = false;
+  std::string console_socket;  // send the pty master here instead of proxying it
+  std::string pid_file;        // write the init's host pid here (bare decimal, atomic)
 };
 
-// Runs the container and returns the exit status brick should exit with.
+// Runs the container. In the foreground it returns the exit status brick should exit
+// with; detached (create) it returns 0 once the container waits for `brick start`.
 Result<int> RunContainer(const RunRequest& request);
 
 // Checks a container id: letters, digits, '_', '.', '-', not starting with '.' or '-'.

@@ -43,6 +43,9 @@ Status WhileDumpable(isolation::Syscalls& sys, const std::function<Status()>& st
 // The steps, in order. Reads like the checklist it is.
 Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   isolation::Syscalls& sys = isolation::RealSyscalls();
+  for (int fd : plan.close_in_child) {
+    close(fd);
+  }
   // Die with brick, and keep the container from ptrace-ing or opening /proc/1/exe of
   // this process while it still holds host resources (fds, the brick binary).
   BRICK_TRY(isolation::SetNonDumpable(sys));
@@ -118,6 +121,24 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   root.reset();
   isolation::ApplyUmask(sys, process.umask);
 
+  if (plan.detached) {
+    // brick create returns once the container is ready; the init then outlives it and
+    // waits here, still as the container's root, until `brick start` opens the fifo.
+    BRICK_TRY(sync.Send(SyncMessage::kReady));
+    Received detach = BRICK_TRY_VALUE(sync.Receive());
+    if (detach.type != SyncMessage::kDetach) {
+      _exit(kInitFailedStatus);
+    }
+    if (prctl(PR_SET_PDEATHSIG, 0) != 0) {
+      return ErrnoFail(errno, "clear the parent-death signal");
+    }
+    BRICK_TRY(sync.Send(SyncMessage::kDetached));
+    UniqueFd fifo(open(FdPath(plan.exec_fifo).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fifo || write(fifo.get(), "0", 1) != 1) {
+      return ErrnoFail(errno, "wait for brick start on exec.fifo");
+    }
+  }
+
   // Capabilities and the id switch: bounding set first (needs CAP_SETPCAP), then the
   // uid change keeping caps, then the final sets.
   auto install_seccomp = [&]() -> Status {
@@ -137,7 +158,9 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   BRICK_TRY(isolation::ApplyAmbientSet(sys, plan.caps));
   // Changing ids resets both of these; set them again for the last stretch before exec.
   BRICK_TRY(isolation::SetNonDumpable(sys));
-  BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent));
+  if (!plan.detached) {
+    BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent));
+  }
   BRICK_TRY(isolation::ApplyFdHygiene(sys, plan.fds));
   if (plan.no_new_privileges) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
@@ -154,9 +177,13 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
 void RunContainerInit(const ContainerPlan& plan, SyncSocket& sync) {
   auto s = InitSteps(plan, sync);
   // Only reached on failure.
-  // errno travels in front of the text so the parent can rebuild the Error.
-  (void)sync.Send(SyncMessage::kError,
-                  fmt::format("{}:{}", s.error().errnum(), s.error().context()));
+  // errno travels in front of the text so the parent can rebuild the Error. A detached
+  // init whose creator has gone can only tell the container's stderr.
+  if (!sync.Send(SyncMessage::kError,
+                 fmt::format("{}:{}", s.error().errnum(), s.error().context()))) {
+    std::string line = fmt::format("brick: container {}: {}\n", plan.id, s.error().message());
+    (void)!write(STDERR_FILENO, line.data(), line.size());
+  }
   _exit(kInitFailedStatus);
 }
 

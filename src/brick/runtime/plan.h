@@ -45,6 +45,11 @@ struct ContainerPlan {
   std::optional<seccomp::BpfProgram> seccomp;
   bool no_new_privileges = false;
   bool terminal = false;
+  bool detached = false;  // created by `brick create`: wait on exec_fifo before the last steps
+  int exec_fifo = -1;     // O_PATH fd of <state>/exec.fifo, inherited from the parent
+  // Lock fds of the parent (state directory, id range) that the init must drop at once:
+  // a detached init would otherwise hold the parent's locks until it execs.
+  std::vector<int> close_in_child;
   isolation::FdHygienePlan fds;
   pid_t expected_parent = 0;  // what getppid() returns in the init (0 across a pid ns)
   bool root_mapped = true;  // container uid 0 exists in the user namespace

@@ -24,7 +24,8 @@ enum class SyncMessage : char {
   kError = 'E',     // child → parent: setup failed; payload is the message
   kConsole = 'C',   // child → parent: the pty master travels as SCM_RIGHTS
   kReady = 'R',     // child → parent: set up, blocked before exec (create/start)
-  kStart = 'S',     // parent → child: exec now
+  kDetach = 'D',    // parent → child: brick create is about to exit; outlive it
+  kDetached = 'd',  // child → parent: parent-death signal cleared
   kEof = 0,         // the other end closed (for the child's end: exec succeeded)
 };
 

@@ -1,0 +1,246 @@
+#include "brick/runtime/lifecycle.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "brick/base/strings.h"
+#include "brick/cgroup/layout.h"
+#include "brick/cgroup/manager.h"
+#include "brick/cgroup/path.h"
+#include "brick/isolation/idmap_alloc.h"
+#include "brick/runtime/container.h"
+
+namespace brick::runtime {
+namespace {
+
+Result<std::unique_ptr<cgroup::Manager>> AdoptCgroup(const ContainerState& s) {
+  cgroup::Options opts;
+  opts.parent = s.cgroup_parent;
+  auto layout = BRICK_TRY_VALUE(cgroup::DetectLayout(opts.fs_root));
+  auto path = BRICK_TRY_VALUE(cgroup::ResolveCgroupsPath(s.cgroups_path, s.id, opts));
+  auto manager = BRICK_TRY_VALUE(cgroup::NewManager(layout, path, opts));
+  BRICK_TRY(manager->AdoptExisting());
+  return manager;
+}
+
+// Signals the init through a pidfd, after checking its start time, so that a pid the
+// kernel has meanwhile given to another process is never signalled.
+Status SignalInit(const ContainerState& s, int signal) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, s.pid, 0)));
+  if (!pidfd) {
+    return ErrnoFail(errno == ESRCH ? ESRCH : errno, "container {} not running", s.id);
+  }
+  auto start = ProcessStartTime(s.pid);
+  if (!start || *start != s.pid_start_time) {
+    return Fail("container {} not running", s.id);
+  }
+  if (syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) != 0) {
+    return ErrnoFail(errno, "signal {} to container {}", signal, s.id);
+  }
+  return Ok();
+}
+
+bool Alive(ContainerStatus st) {
+  return st == ContainerStatus::kCreated || st == ContainerStatus::kRunning ||
+         st == ContainerStatus::kPaused;
+}
+
+}  // namespace
+
+Result<int> ParseSignal(std::string_view text) {
+  if (auto n = ParseI64(text)) {
+    if (*n < 1 || *n > 64) {
+      return Fail("signal {}: out of range; use 1 to 64 or a name such as TERM", text);
+    }
+    return static_cast<int>(*n);
+  }
+  std::string name(text);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
+  if (name.starts_with("SIG")) {
+    name = name.substr(3);
+  }
+  for (int sig = 1; sig < 32; ++sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev != nullptr && name == abbrev) {
+      return sig;
+    }
+  }
+  if (name.starts_with("RTMIN")) {
+    int off = name.size() > 5 ? static_cast<int>(ParseI64(name.substr(6)).value_or(-1)) : 0;
+    if (off >= 0 && SIGRTMIN + off <= SIGRTMAX) {
+      return SIGRTMIN + off;
+    }
+  }
+  return Fail("signal \"{}\": unknown; use a number 1 to 64 or a name such as TERM or KILL",
+              text);
+}
+
+Status StartContainer(const LifecycleOptions& o, const std::string& id) {
+  BRICK_TRY(ValidateContainerId(id));
+  StateStore store(o.state_root);
+  ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
+  ContainerState s = BRICK_TRY_VALUE(dir.Load());
+  ContainerStatus st = StatusOf(s, dir.dir());
+  if (st != ContainerStatus::kCreated) {
+    return Fail("container {} is {}, not created; only a created container can be started", id,
+                ContainerStatusName(st));
+  }
+  // Non-blocking open, then wait for the init's byte while it is alive: an init that
+  // died meanwhile must not hang `start`.
+  UniqueFd fifo(open(dir.FifoPath().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) {
+    return ErrnoFail(errno, "start container {}: open exec.fifo", id);
+  }
+  while (true) {
+    struct pollfd p = {fifo.get(), POLLIN, 0};
+    int n = poll(&p, 1, 100);
+    if (n < 0 && errno != EINTR) {
+      return ErrnoFail(errno, "start container {}: wait on exec.fifo", id);
+    }
+    if (n > 0 && (p.revents & POLLIN)) {
+      char c;
+      if (read(fifo.get(), &c, 1) == 1) {
+        break;
+      }
+    }
+    if (StatusOf(s, "/nonexistent") == ContainerStatus::kStopped) {
+      return Fail("start container {}: its init exited before it could start", id);
+    }
+  }
+  if (unlink(dir.FifoPath().c_str()) != 0) {
+    return ErrnoFail(errno, "start container {}: remove exec.fifo", id);
+  }
+  return Ok();
+}
+
+Result<ContainerInfo> InspectContainer(const LifecycleOptions& o, const std::string& id) {
+  BRICK_TRY(ValidateContainerId(id));
+  StateStore store(o.state_root);
+  ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
+  ContainerInfo info;
+  info.state = BRICK_TRY_VALUE(dir.Load());
+  info.status = StatusOf(info.state, dir.dir());
+  return info;
+}
+
+Result<std::vector<ContainerInfo>> ListContainers(const LifecycleOptions& o) {
+  StateStore store(o.state_root);
+  std::vector<ContainerInfo> out;
+  for (const auto& id : BRICK_TRY_VALUE(store.List())) {
+    auto info = InspectContainer(o, id);
+    if (info) {
+      out.push_back(std::move(*info));
+    }  // deleted between listing and opening: not listed
+  }
+  return out;
+}
+
+Status KillContainer(const LifecycleOptions& o, const std::string& id, int signal, bool all) {
+  BRICK_TRY(ValidateContainerId(id));
+  StateStore store(o.state_root);
+  ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
+  ContainerState s = BRICK_TRY_VALUE(dir.Load());
+  if (!Alive(StatusOf(s, dir.dir()))) {
+    return ErrnoFail(ESRCH, "container {} not running", id);
+  }
+  if (!all) {
+    return SignalInit(s, signal);
+  }
+  auto manager = BRICK_TRY_VALUE(AdoptCgroup(s));
+  for (pid_t pid : BRICK_TRY_VALUE(manager->Pids())) {
+    if (kill(pid, signal) != 0 && errno != ESRCH) {
+      return ErrnoFail(errno, "signal {} to pid {} of container {}", signal, pid, id);
+    }
+  }
+  return Ok();
+}
+
+Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool force) {
+  BRICK_TRY(ValidateContainerId(id));
+  StateStore store(o.state_root);
+  auto opened = store.Open(id);
+  if (!opened) {
+    if (force && opened.error().errnum() == ENOENT) {
+      return Ok();
+    }
+    return std::unexpected(opened.error());
+  }
+  ContainerDir dir = std::move(*opened);
+  auto loaded = dir.Load();
+  if (!loaded) {
+    if (force) {
+      return dir.Remove();
+    }
+    return std::unexpected(loaded.error());
+  }
+  ContainerState s = *loaded;
+  ContainerStatus st = StatusOf(s, dir.dir());
+  if ((st == ContainerStatus::kRunning || st == ContainerStatus::kPaused) && !force) {
+    return Fail("container {} is {}; stop it first or use delete --force", id,
+                ContainerStatusName(st));
+  }
+  if (Alive(st)) {
+    (void)SignalInit(s, SIGKILL);
+  }
+  auto manager = AdoptCgroup(s);
+  if (manager) {
+    if (st == ContainerStatus::kPaused) {
+      (void)(*manager)->Thaw();
+    }
+    BRICK_TRY((*manager)->Destroy(), fmt::format("delete container {}", id));
+  } else if (manager.error().errnum() != ENOENT) {
+    return std::unexpected(std::move(manager.error()).Wrap(fmt::format("delete container {}", id)));
+  }
+  if (s.id_slot) {
+    isolation::IdAllocatorOptions alloc;
+    alloc.state_dir = o.state_root + "/.idmap";
+    BRICK_TRY(isolation::FreeKeptSlot(alloc, *s.id_slot, dir.dir()));
+  }
+  return dir.Remove();
+}
+
+Result<std::vector<pid_t>> ContainerPids(const LifecycleOptions& o, const std::string& id) {
+  ContainerInfo info = BRICK_TRY_VALUE(InspectContainer(o, id));
+  if (!Alive(info.status)) {
+    return std::vector<pid_t>{};
+  }
+  auto manager = BRICK_TRY_VALUE(AdoptCgroup(info.state));
+  return manager->Pids();
+}
+
+Status PauseContainer(const LifecycleOptions& o, const std::string& id) {
+  BRICK_TRY(ValidateContainerId(id));
+  StateStore store(o.state_root);
+  ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
+  ContainerState s = BRICK_TRY_VALUE(dir.Load());
+  if (StatusOf(s, dir.dir()) != ContainerStatus::kRunning) {
+    return ErrnoFail(ESRCH, "container {} not running", id);
+  }
+  auto manager = BRICK_TRY_VALUE(AdoptCgroup(s));
+  BRICK_TRY(manager->Freeze(), fmt::format("pause container {}", id));
+  s.paused = true;
+  return dir.Save(s);
+}
+
+Status ResumeContainer(const LifecycleOptions& o, const std::string& id) {
+  BRICK_TRY(ValidateContainerId(id));
+  StateStore store(o.state_root);
+  ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
+  ContainerState s = BRICK_TRY_VALUE(dir.Load());
+  if (StatusOf(s, dir.dir()) != ContainerStatus::kPaused) {
+    return Fail("container {} is not paused", id);
+  }
+  auto manager = BRICK_TRY_VALUE(AdoptCgroup(s));
+  BRICK_TRY(manager->Thaw(), fmt::format("resume container {}", id));
+  s.paused = false;
+  return dir.Save(s);
+}
+
+}  // namespace brick::runtime

@@ -1,0 +1,53 @@
+// The runc-compatible lifecycle of containers made by `brick create`, on the state
+// store: start, state, kill, delete, list, ps, pause and resume.
+//
+//   LifecycleOptions o{.state_root = "/run/brick"};
+//   BRICK_TRY(StartContainer(o, "web1"));
+//   BRICK_TRY(KillContainer(o, "web1", SIGTERM, /*all=*/false));
+//   BRICK_TRY(DeleteContainer(o, "web1", /*force=*/true));
+//
+// Error texts carry the phrases callers match on: "does not exist", "container not
+// running", "operation not permitted".
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "brick/base/error.h"
+#include "brick/runtime/state_store.h"
+
+namespace brick::runtime {
+
+struct LifecycleOptions {
+  std::string state_root = "/run/brick";
+};
+
+// Lets a created container run: unblocks its init through exec.fifo.
+Status StartContainer(const LifecycleOptions& o, const std::string& id);
+
+struct ContainerInfo {
+  ContainerState state;
+  ContainerStatus status = ContainerStatus::kStopped;
+};
+Result<ContainerInfo> InspectContainer(const LifecycleOptions& o, const std::string& id);
+Result<std::vector<ContainerInfo>> ListContainers(const LifecycleOptions& o);
+
+// Sends `signal` to the init, or with `all` to every process in the container's cgroup.
+Status KillContainer(const LifecycleOptions& o, const std::string& id, int signal, bool all);
+
+// Removes a stopped (or, with force, any) container: processes, cgroup, id range, state.
+// With force, an id that does not exist is not an error.
+Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool force);
+
+Result<std::vector<pid_t>> ContainerPids(const LifecycleOptions& o, const std::string& id);
+
+Status PauseContainer(const LifecycleOptions& o, const std::string& id);
+Status ResumeContainer(const LifecycleOptions& o, const std::string& id);
+
+// "TERM", "SIGTERM", "15" → 15; anything outside 1..64 is an error naming the value.
+Result<int> ParseSignal(std::string_view text);
+
+}  // namespace brick::runtime

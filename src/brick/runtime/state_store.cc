@@ -1,0 +1,219 @@
+#include "brick/runtime/state_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "brick/base/strings.h"
+#include "brick/oci/spec.h"
+#include "brick/sys/fs.h"
+
+namespace brick::runtime {
+namespace {
+
+using json = nlohmann::json;
+
+Result<UniqueFd> LockDir(const std::string& dir) {
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    return ErrnoFail(errno, "open {}", dir);
+  }
+  while (flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      return ErrnoFail(errno, "lock {}", dir);
+    }
+  }
+  return fd;
+}
+
+Status MkdirAll(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) {
+    return Fail("create {}: {}", path, ec.message());
+  }
+  chmod(path.c_str(), 0711);
+  return Ok();
+}
+
+}  // namespace
+
+const char* ContainerStatusName(ContainerStatus s) {
+  switch (s) {
+    case ContainerStatus::kCreating: return "creating";
+    case ContainerStatus::kCreated: return "created";
+    case ContainerStatus::kRunning: return "running";
+    case ContainerStatus::kPaused: return "paused";
+    case ContainerStatus::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+Result<ContainerDir> StateStore::Create(const std::string& id) const {
+  BRICK_TRY(MkdirAll(root_), "state store");
+  std::string dir = root_ + "/" + id;
+  if (mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) {
+      return ErrnoFail(EEXIST, "container {} already exists; pick another id or delete it first", id);
+    }
+    return ErrnoFail(errno, "create state directory {}", dir);
+  }
+  auto lock = LockDir(dir);
+  if (!lock) {
+    rmdir(dir.c_str());
+    return std::unexpected(lock.error());
+  }
+  return ContainerDir(dir, std::move(*lock));
+}
+
+Result<ContainerDir> StateStore::Open(const std::string& id) const {
+  std::string dir = root_ + "/" + id;
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return ErrnoFail(ENOENT, "container {} does not exist", id);
+  }
+  UniqueFd lock = BRICK_TRY_VALUE(LockDir(dir));
+  // A delete that held the lock before us may have removed it meanwhile.
+  if (access((dir + "/state.json").c_str(), F_OK) != 0) {
+    return ErrnoFail(ENOENT, "container {} does not exist", id);
+  }
+  return ContainerDir(dir, std::move(lock));
+}
+
+Result<std::vector<std::string>> StateStore::List() const {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  if (!std::filesystem::exists(root_, ec)) {
+    return ids;
+  }
+  for (const auto& e : std::filesystem::directory_iterator(root_, ec)) {
+    if (e.is_directory() && std::filesystem::exists(e.path() / "state.json")) {
+      ids.push_back(e.path().filename().string());
+    }
+  }
+  if (ec) {
+    return Fail("list {}: {}", root_, ec.message());
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Result<ContainerState> ContainerDir::Load() const {
+  std::string text = BRICK_TRY_VALUE(ReadFile(dir_ + "/state.json"));
+  try {
+    json j = json::parse(text);
+    ContainerState s;
+    s.id = j.at("id").get<std::string>();
+    s.pid = j.at("pid").get<pid_t>();
+    s.pid_start_time = j.value("pidStartTime", uint64_t{0});
+    s.bundle = j.value("bundle", "");
+    s.created = j.value("created", "");
+    s.annotations = j.value("annotations", std::map<std::string, std::string>{});
+    s.cgroup_parent = j.value("cgroupParent", "brick");
+    s.cgroups_path = j.value("cgroupsPath", "");
+    if (j.contains("idSlot")) {
+      s.id_slot = j["idSlot"].get<uint32_t>();
+    }
+    s.paused = j.value("paused", false);
+    return s;
+  } catch (const json::exception& e) {
+    return Fail("{}/state.json is damaged ({}); `brick delete --force` removes it", dir_,
+                e.what());
+  }
+}
+
+Status ContainerDir::Save(const ContainerState& s) const {
+  json j = {{"ociVersion", oci::kSpecVersion},
+            {"id", s.id},
+            {"pid", s.pid},
+            {"pidStartTime", s.pid_start_time},
+            {"bundle", s.bundle},
+            {"created", s.created},
+            {"annotations", s.annotations},
+            {"cgroupParent", s.cgroup_parent},
+            {"cgroupsPath", s.cgroups_path},
+            {"paused", s.paused}};
+  if (s.id_slot) {
+    j["idSlot"] = *s.id_slot;
+  }
+  return WriteFileAtomic(dir_ + "/state.json", j.dump(2), 0600);
+}
+
+Status ContainerDir::Remove() {
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+  if (ec) {
+    return Fail("remove state directory {}: {}", dir_, ec.message());
+  }
+  return Ok();
+}
+
+std::optional<uint64_t> ProcessStartTime(pid_t pid) {
+  if (pid <= 0) {
+    return std::nullopt;
+  }
+  auto stat = ReadFile(fmt::format("/proc/{}/stat", pid));
+  if (!stat) {
+    return std::nullopt;
+  }
+  // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+  auto close = stat->rfind(')');
+  if (close == std::string::npos) {
+    return std::nullopt;
+  }
+  auto fields = Split(Trim(std::string_view(*stat).substr(close + 1)), ' ');
+  // fields[0] is field 3 (state); field 22 is fields[19].
+  if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X") {
+    return std::nullopt;
+  }
+  return ParseU64(fields[19]);
+}
+
+ContainerStatus StatusOf(const ContainerState& state, const std::string& dir) {
+  if (state.pid <= 0) {
+    return ContainerStatus::kCreating;
+  }
+  auto start = ProcessStartTime(state.pid);
+  if (!start || *start != state.pid_start_time) {
+    return ContainerStatus::kStopped;
+  }
+  if (access((dir + "/exec.fifo").c_str(), F_OK) == 0) {
+    return ContainerStatus::kCreated;
+  }
+  return state.paused ? ContainerStatus::kPaused : ContainerStatus::kRunning;
+}
+
+std::string OciStateJson(const ContainerState& state, ContainerStatus status) {
+  json j = {{"ociVersion", oci::kSpecVersion},
+            {"id", state.id},
+            {"status", ContainerStatusName(status)},
+            {"bundle", state.bundle},
+            {"created", state.created}};
+  if (status != ContainerStatus::kStopped) {
+    j["pid"] = state.pid;
+  } else {
+    j["pid"] = 0;
+  }
+  if (!state.annotations.empty()) {
+    j["annotations"] = state.annotations;
+  }
+  return j.dump(2);
+}
+
+std::string NowRfc3339() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:09d}Z", buf, ts.tv_nsec);
+}
+
+}  // namespace brick::runtime
