@@ -4,6 +4,16 @@
 Runs /bin/true N times with each, interleaved so that machine noise hits all three
 alike, and reports the median wall time, the peak RSS of the runtime process (wait4
 rusage), and the ratios. Usage: bench/startup.py [--build build] [--runs 30] [--markdown]
+
+Then the share of start-up that cgroups take (skip with --no-cgroups):
+- brick, whole cgroup cost: build/bench/cgroup_bench times every cgroup step one
+  `brick run` takes with its default limits (detect the layout, sweep for stale cgroups,
+  validate, create, apply, place the init, remove) through the library, on this host.
+- brick and runc, cost of the limits: the same bundle run with and without
+  linux.resources. Both runtimes still create, join and remove a cgroup without it
+  (runc also still writes its default device rules), so the difference is the cost of
+  writing the limits and device rules only, not of the cgroup itself. runc gives no way
+  to time its cgroup steps apart, so its whole cgroup share is not reported.
 """
 import argparse
 import json
@@ -45,11 +55,82 @@ def runc_bundle(build, workdir):
     return bundle
 
 
+def without_resources(bundle, workdir, name):
+    """A copy of a bundle's config without linux.resources (the rootfs path is absolute)."""
+    out = os.path.join(workdir, name)
+    os.makedirs(out)
+    with open(os.path.join(bundle, "config.json")) as f:
+        spec = json.load(f)
+    spec["linux"].pop("resources", None)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(spec, f)
+    return out
+
+
+def brick_bundle(build, workdir):
+    """brick's default config as a bundle, running /bin/true."""
+    bundle = os.path.join(workdir, "brick-bundle")
+    os.makedirs(bundle)
+    spec = json.loads(subprocess.check_output([os.path.join(build, "brick"), "spec"]))
+    spec["process"]["args"] = ["/bin/true"]
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(spec, f)
+    return bundle
+
+
+def cgroup_bench(build):
+    """Milliseconds per iteration of each cgroup_bench benchmark, by name."""
+    exe = os.path.join(build, "bench", "cgroup_bench")
+    out = subprocess.run([exe, "--benchmark_format=json", "--benchmark_min_time=0.3"],
+                         capture_output=True, text=True, check=True).stdout
+    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+    return {b["name"]: b["real_time"] * scale[b["time_unit"]]
+            for b in json.loads(out)["benchmarks"]}
+
+
+def report_cgroups(samples, build, markdown):
+    """The share of start-up time that cgroups take, brick next to runc."""
+    med = {name: statistics.median(v) * 1000 for name, v in samples.items()}
+    brick_ms = med["brick run (all defaults)"]
+    lib = cgroup_bench(build)
+    per_run = lib["BM_CgroupPerRun"]
+    lines = [
+        ("brick: every cgroup step of one run (library, default limits)",
+         f"{per_run:.2f} ms of {brick_ms:.2f} ms", per_run / brick_ms),
+    ]
+    parts = (f"detect layout {lib['BM_DetectLayout']:.3f} ms, stale sweep "
+             f"{lib['BM_CleanupStaleSweep']:.3f} ms, create+remove "
+             f"{lib['BM_CreateDestroy']:.3f} ms, apply defaults {lib['BM_ApplyDefaults']:.3f} ms")
+    for runtime in ("brick", "runc"):
+        with_name = (f"{runtime} run --bundle (with linux.resources)" if runtime == "brick"
+                     else "runc run (equivalent bundle)")
+        without_name = f"{runtime} run --bundle (without linux.resources)"
+        if without_name not in med:
+            continue
+        delta = med[with_name] - med[without_name]
+        lines.append((f"{runtime}: writing the limits (with - without linux.resources)",
+                      f"{delta:.2f} ms of {med[with_name]:.2f} ms", delta / med[with_name]))
+    if markdown:
+        print()
+        print("| cgroup cost | time | share of start-up |")
+        print("|---|---|---|")
+        for what, t, share in lines:
+            print(f"| {what} | {t} | {share * 100:.1f}% |")
+        print(f"\nbrick's steps: {parts}")
+    else:
+        print()
+        for what, t, share in lines:
+            print(f"{what:66s} {t:24s} {share * 100:5.1f}%")
+        print(f"  brick's steps: {parts}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--no-cgroups", action="store_true",
+                    help="skip the cgroup share of start-up")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     global SPAWN
@@ -67,12 +148,24 @@ def main():
             runc_root = os.path.join(workdir, "runc-state")
             commands["runc run (equivalent bundle)"] = [
                 "runc", "--root", runc_root, "run", "--bundle", bundle, "bench"]
-        samples = {name: [] for name in commands}
-        rss = {name: [] for name in commands}
-        for name, cmd in commands.items():  # warm caches once
+        extra = {}  # measured alongside, reported in the cgroup section only
+        if not args.no_cgroups:
+            bb = brick_bundle(build, workdir)
+            extra["brick run --bundle (with linux.resources)"] = [
+                brick, "run", "--bundle", bb]
+            extra["brick run --bundle (without linux.resources)"] = [
+                brick, "run", "--bundle", without_resources(bb, workdir, "brick-bundle-nores")]
+            if "runc run (equivalent bundle)" in commands:
+                # "with" is the runc row of the table above.
+                extra["runc run --bundle (without linux.resources)"] = [
+                    "runc", "--root", runc_root, "run", "--bundle",
+                    without_resources(bundle, workdir, "runc-bundle-nores"), "bench"]
+        samples = {name: [] for name in list(commands) + list(extra)}
+        rss = {name: [] for name in samples}
+        for name, cmd in list(commands.items()) + list(extra.items()):  # warm caches once
             measure(cmd)
         for _ in range(args.runs):
-            for name, cmd in commands.items():
+            for name, cmd in list(commands.items()) + list(extra.items()):
                 t, m = measure(cmd)
                 samples[name].append(t)
                 rss[name].append(m)
@@ -94,9 +187,12 @@ def main():
                 print(f"{name:40s} median {ms:8.2f} ms  peak RSS {mib:6.1f} MiB  {ratio:5.2f}x unshare")
             if "runc run (equivalent bundle)" in samples:
                 print(f"brick is {med_ratio(samples, 'runc run (equivalent bundle)'):.2f}x faster than runc")
+        if not args.no_cgroups:
+            report_cgroups(samples, build, args.markdown)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         # runc removes its container's cgroup but not the parent the bundle named.
+        # brick's bundle runs use brick/<id>, which brick removes itself.
         for hierarchy in os.listdir("/sys/fs/cgroup"):
             try:
                 os.rmdir(os.path.join("/sys/fs/cgroup", hierarchy, "brick-bench"))

@@ -21,6 +21,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -426,6 +427,32 @@ int ProbeExec(const std::vector<std::string>& a) {
   return PrintErrno(errno);
 }
 
+// Allocates and touches MIB mebibytes, one at a time, printing "allocated N" after each
+// so that a test sees how far a memory hog got before its limit stopped it; "ok MIB" at
+// the end. The memory is never freed: the process holds it until it exits or is killed.
+int ProbeAlloc(const std::vector<std::string>& a) {
+  auto mib = a.size() == 2 ? ParseInt(a[1]) : std::nullopt;
+  if (!mib || *mib <= 0 || *mib > (int64_t{1} << 20)) {
+    return Usage("alloc takes MIB in 1..1048576");
+  }
+  constexpr size_t kMiB = size_t{1} << 20;
+  long page = sysconf(_SC_PAGESIZE);
+  for (int64_t i = 1; i <= *mib; ++i) {
+    auto* chunk = static_cast<volatile char*>(std::malloc(kMiB));
+    if (chunk == nullptr) {
+      return PrintErrno(ENOMEM);
+    }
+    // Touching every page makes the memory resident: malloc alone only reserves it.
+    for (size_t off = 0; off < kMiB; off += static_cast<size_t>(page)) {
+      chunk[off] = 1;
+    }
+    std::printf("allocated %lld\n", static_cast<long long>(i));
+    std::fflush(stdout);
+  }
+  std::printf("ok %lld\n", static_cast<long long>(*mib));
+  return 0;
+}
+
 using Probe = int (*)(const std::vector<std::string>&);
 
 const std::map<std::string, Probe>& Probes() {
@@ -449,6 +476,7 @@ const std::map<std::string, Probe>& Probes() {
       {"setuid", ProbeSetuid},
       {"chown", ProbeChown},
       {"exec", ProbeExec},
+      {"alloc", ProbeAlloc},
   };
   return *probes;
 }
@@ -488,7 +516,7 @@ const char* ProbeUsage() {
          "  ptrace-init             fds                           sysctl NAME\n"
          "  socket FAMILY TYPE      bind-port PORT                setuid UID\n"
          "  exec PATH [ARGS...]     sleep SECONDS                 exit N\n"
-         "  kill-self SIGNAL\n";
+         "  kill-self SIGNAL         alloc MIB (prints allocated N per MiB)\n";
 }
 
 }  // namespace brick::inspect

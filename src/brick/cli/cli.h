@@ -11,6 +11,7 @@
 #include <string>
 
 #include "brick/base/error.h"
+#include "brick/oci/spec.h"
 
 namespace brick::cli {
 
@@ -24,6 +25,7 @@ struct GlobalOptions {
   bool debug = false;
   bool systemd_cgroup = false;
   std::string rootless = "auto";
+  std::string policy = "/etc/brick/policy.toml";  // host policy; enforced when the file exists
 };
 GlobalOptions& Globals();
 
@@ -44,6 +46,13 @@ Action RegisterResume(CLI::App& app);
 Action RegisterSeccomp(CLI::App& app);
 Action RegisterProfile(CLI::App& app);
 Action RegisterCheck(CLI::App& app);
+
+// Applies the host policy (--policy, default /etc/brick/policy.toml) to a config about
+// to be created: refuses it when the policy file says so, else logs the warnings.
+Status CheckHostPolicy(const oci::Spec& spec);
+
+// Appends a warning to --log (or, with --debug, to stderr).
+void LogWarning(const std::string& message);
 
 // The embedded busybox rootfs next to the binary (build/rootfs), or an error that says
 // how to get it.

@@ -36,6 +36,7 @@ Action RegisterCreate(CLI::App& app) {
       req.bundle_dir.pop_back();
     }
     req.spec = BRICK_TRY_VALUE(oci::LoadSpecFile(req.bundle_dir + "/config.json"));
+    BRICK_TRY(CheckHostPolicy(req.spec));
     req.id = f->id;
     req.preserve_fds = f->preserve_fds;
     req.state_root = Globals().root;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "brick/policy/host_policy.h"
 #include "brick/runtime/state_store.h"
 
 namespace brick::cli {
@@ -59,6 +60,37 @@ void LogError(const std::string& message) {
 
 }  // namespace
 
+void LogWarning(const std::string& message) {
+  const GlobalOptions& g = Globals();
+  if (g.debug) {
+    fmt::print(stderr, "brick: warning: {}\n", message);
+  }
+  if (g.log.empty()) {
+    return;
+  }
+  std::string line =
+      g.log_format == "json"
+          ? nlohmann::json{{"level", "warning"}, {"msg", message}, {"time", runtime::NowRfc3339()}}
+                    .dump() + "\n"
+          : fmt::format("{} warning: {}\n", runtime::NowRfc3339(), message);
+  if (FILE* f = fopen(g.log.c_str(), "ae")) {
+    fputs(line.c_str(), f);
+    fclose(f);
+  }
+}
+
+Status CheckHostPolicy(const oci::Spec& spec) {
+  auto loaded = BRICK_TRY_VALUE(policy::LoadHostPolicy(Globals().policy));
+  std::vector<std::string> warnings;
+  BRICK_TRY(policy::EnforceHostPolicy(loaded.value_or(policy::WarnOnlyHostPolicy()), spec,
+                                      &warnings),
+            fmt::format("host policy {}", Globals().policy));
+  for (const auto& w : warnings) {
+    LogWarning(w);
+  }
+  return Ok();
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"brick: a container runtime where every layer of isolation is on by default"};
   app.set_version_flag("--version", fmt::format("brick version {}", BRICK_VERSION));
@@ -71,6 +103,8 @@ int Main(int argc, char** argv) {
   app.add_flag("--debug", g.debug, "Log debug output");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "Use the systemd cgroup driver");
   app.add_option("--rootless", g.rootless, "Rootless mode: true, false or auto");
+  app.add_option("--policy", g.policy,
+                 "Host policy every container must pass (default /etc/brick/policy.toml)");
   app.allow_windows_style_options(false);
   std::vector<std::pair<CLI::App*, Action>> commands;
   auto add = [&](const char* name, const char* help, Action (*reg)(CLI::App&)) {

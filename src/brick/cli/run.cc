@@ -5,7 +5,9 @@
 #include "brick/oci/spec.h"
 #include "brick/runtime/container.h"
 #include "brick/runtime/default_spec.h"
+#include "brick/policy/profile.h"
 #include "brick/runtime/lifecycle.h"
+#include "brick/runtime/secrets.h"
 #include "brick/sys/fs.h"
 
 namespace brick::cli {
@@ -38,6 +40,8 @@ struct RunFlags {
   bool detach = false;
   std::string pid_file;
   std::string console_socket;
+  std::string profile;
+  std::vector<std::string> secrets;
 };
 
 Result<std::pair<uint32_t, uint32_t>> ParseUser(const std::string& text) {
@@ -94,6 +98,9 @@ Result<oci::Spec> SpecFromFlags(const RunFlags& f) {
   o.unsafe_allow_new_privileges = f.unsafe_allow_new_privileges;
   o.unsafe_writable_root = f.unsafe_writable_root;
   o.unsafe_unmask = f.unsafe_unmask;
+  for (const auto& s : f.secrets) {
+    o.secrets.push_back(BRICK_TRY_VALUE(runtime::ParseSecretArg(s)));
+  }
   return runtime::BuildDefaultSpec(o);
 }
 
@@ -127,6 +134,9 @@ Action RegisterRun(CLI::App& app) {
                "UNSAFE: mount the root filesystem read-write");
   app.add_option("--unsafe-unmask", f->unsafe_unmask,
                  "UNSAFE: leave a masked or read-only path of the defaults exposed");
+  app.add_option("--profile", f->profile, "Run with the isolation described by a brick profile");
+  app.add_option("--secret", f->secrets,
+                 "NAME=FILE: FILE appears as /run/secrets/NAME (tmpfs, 0400, owned by the user)");
   app.add_flag("-d,--detach", f->detach, "Create and start, then return (runc run --detach)");
   app.add_option("--pid-file", f->pid_file, "Write the init's pid here");
   app.add_option("--console-socket", f->console_socket,
@@ -148,10 +158,21 @@ Action RegisterRun(CLI::App& app) {
       }
       req.bundle_dir = std::filesystem::absolute(f->bundle).string();
       req.spec = BRICK_TRY_VALUE(oci::LoadSpecFile(req.bundle_dir + "/config.json"));
+    } else if (!f->profile.empty()) {
+      if (!f->volumes.empty() || !f->secrets.empty()) {
+        return Fail("--profile describes volumes and secrets itself; put them in {}", f->profile);
+      }
+      policy::Profile profile = BRICK_TRY_VALUE(policy::LoadProfile(f->profile));
+      policy::CompileOptions co;
+      co.rootfs = f->rootfs.empty() ? BRICK_TRY_VALUE(DefaultRootfs()) : f->rootfs;
+      co.command = f->command;
+      req.spec = BRICK_TRY_VALUE(policy::CompileProfile(profile, co));
+      req.bundle_dir = std::filesystem::current_path().string();
     } else {
       req.spec = BRICK_TRY_VALUE(SpecFromFlags(*f));
       req.bundle_dir = std::filesystem::current_path().string();
     }
+    BRICK_TRY(CheckHostPolicy(req.spec));
     req.id = f->id.empty() ? runtime::GenerateContainerId() : f->id;
     if (f->preserve_fds < 0) {
       return Fail("--preserve-fds {}: must not be negative", f->preserve_fds);

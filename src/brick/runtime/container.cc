@@ -22,6 +22,7 @@
 #include "brick/runtime/init.h"
 #include "brick/runtime/plan.h"
 #include "brick/runtime/state_store.h"
+#include "brick/seccomp/filter_cache.h"
 #include "brick/runtime/console_socket.h"
 #include "brick/runtime/sync_socket.h"
 #include "brick/sys/fs.h"
@@ -136,13 +137,16 @@ Result<ContainerPlan> PlanContainer(const oci::Spec& spec, const RunRequest& req
       isolation::UmaskOf(p.user), p.oom_score_adj, path_env});
 
   if (lx.seccomp) {
-    plan.seccomp = BRICK_TRY_VALUE(seccomp::CompileFilter(*lx.seccomp));
+    // The compiled program is cached on disk by a hash of the profile, libseccomp, the
+    // kernel and the arch: a repeated start skips libseccomp (filter_cache.h).
+    plan.seccomp = BRICK_TRY_VALUE(seccomp::FilterCache().Compile(*lx.seccomp));
   }
   bool pid_ns_elsewhere = plan.ns.new_pid;
   for (const auto& j : plan.ns.join_in_parent) {
     pid_ns_elsewhere |= j.type == oci::NamespaceType::kPid;
   }
   plan.expected_parent = pid_ns_elsewhere ? 0 : getpid();
+  plan.secrets = BRICK_TRY_VALUE(LoadSecrets(spec));
   plan.no_new_privileges = p.no_new_privileges;
   plan.terminal = p.terminal;
   return plan;

@@ -9,6 +9,8 @@
 #include "brick/base/strings.h"
 #include "brick/cgroup/defaults.h"
 #include "brick/cgroup/plan.h"
+#include "brick/oci/capabilities.h"
+#include "brick/runtime/secrets.h"
 #include "brick/seccomp/default_profile.h"
 
 namespace brick::runtime {
@@ -162,6 +164,15 @@ Result<oci::Spec> BuildDefaultSpec(const DefaultSpecOptions& o) {
   if (shared("ipc")) {
     std::erase_if(spec.mounts, [](const oci::Mount& m) { return m.destination == "/dev/mqueue"; });
   }
+  if (!o.secrets.empty()) {
+    spec.mounts.push_back(MakeMount(kSecretsDir, "tmpfs", "tmpfs",
+                                    {"nosuid", "nodev", "noexec", "mode=0500", "size=1024k"}));
+    std::string list;
+    for (const auto& [name, file] : o.secrets) {
+      list += name + "=" + file + "\n";
+    }
+    spec.annotations[kSecretsAnnotation] = list;
+  }
   for (const auto& v : o.volumes) {
     oci::Mount m = MakeMount(v.destination.c_str(), "bind", v.source.c_str(),
                              {"rbind", "nosuid", "nodev", v.writable ? "rw" : "ro"});
@@ -243,7 +254,10 @@ Result<oci::Spec> BuildDefaultSpec(const DefaultSpecOptions& o) {
   if (o.unsafe_no_seccomp) {
     lx.seccomp.reset();
   } else {
-    lx.seccomp = o.seccomp ? *o.seccomp : seccomp::DefaultProfile();
+    // A granted capability opens the syscalls it exists for (CAP_SYS_PTRACE: ptrace).
+    uint64_t caps = BRICK_TRY_VALUE(oci::CapabilityMask(spec.process->capabilities->bounding,
+                                                        "--cap-add"));
+    lx.seccomp = o.seccomp ? *o.seccomp : seccomp::DefaultProfile(caps);
   }
   return spec;
 }

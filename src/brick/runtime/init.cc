@@ -81,6 +81,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
     BRICK_TRY(sync.Send(SyncMessage::kConsole, {}, console.master.get()));
     tty = std::move(console.peer);
   }
+  BRICK_TRY(WriteSecrets(root.get(), plan.secrets, plan.ids.uid, plan.ids.gid));
   root = BRICK_TRY_VALUE(isolation::PivotRoot(root.get()));
 
   // The parent moves us into the cgroup while we set up mounts (a cgroup v1 migration

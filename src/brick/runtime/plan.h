@@ -16,6 +16,7 @@
 #include "brick/isolation/rlimits.h"
 #include "brick/isolation/sysctl.h"
 #include "brick/oci/spec.h"
+#include "brick/runtime/secrets.h"
 #include "brick/seccomp/filter.h"
 
 namespace brick::runtime {
@@ -50,6 +51,7 @@ struct ContainerPlan {
   // Lock fds of the parent (state directory, id range) that the init must drop at once:
   // a detached init would otherwise hold the parent's locks until it execs.
   std::vector<int> close_in_child;
+  std::vector<Secret> secrets;  // read by the parent, written into /run/secrets by the init
   isolation::FdHygienePlan fds;
   pid_t expected_parent = 0;  // what getppid() returns in the init (0 across a pid ns)
   bool root_mapped = true;  // container uid 0 exists in the user namespace

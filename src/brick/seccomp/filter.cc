@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -365,6 +366,93 @@ Result<std::vector<sock_filter>> ExportBpf(const FilterContext& ctx) {
   return out;
 }
 
+// True for default actions that refuse a syscall; only then is ENOSYS for newer syscalls a
+// refinement rather than a change of meaning.
+bool RefusingDefault(uint32_t action) {
+  uint32_t kind = action & SECCOMP_RET_ACTION_FULL;
+  if (kind == SECCOMP_RET_ERRNO) {
+    return (action & SECCOMP_RET_DATA) != ENOSYS;
+  }
+  return kind == SECCOMP_RET_KILL_PROCESS || kind == SECCOMP_RET_KILL_THREAD ||
+         kind == SECCOMP_RET_TRAP;
+}
+
+// x86_64 syscalls with this bit are x32 calls, which share the audit arch.
+constexpr uint32_t kX32SyscallBit = 0x40000000;
+
+std::vector<EnosysThreshold> EnosysThresholds(const oci::Seccomp& profile,
+                                              const std::vector<uint32_t>& arches) {
+  std::vector<EnosysThreshold> out;
+  uint32_t native = seccomp_arch_native();
+  std::vector<uint32_t> covered = {native};
+  for (uint32_t a : arches) {
+    if (a != native) {
+      covered.push_back(a);
+    }
+  }
+  for (uint32_t arch : covered) {
+    // Only where the audit arch identifies the syscall table on its own.
+    if (arch != SCMP_ARCH_X86_64 && arch != SCMP_ARCH_X86) {
+      continue;
+    }
+    int newest = -1;
+    for (const oci::SeccompSyscall& sc : profile.syscalls) {
+      for (const std::string& name : sc.names) {
+        int nr = seccomp_syscall_resolve_name_arch(arch, name.c_str());
+        if (nr > newest) {
+          newest = nr;
+        }
+      }
+    }
+    if (newest >= 0) {
+      out.push_back({arch, newest + 1});
+    }
+  }
+  return out;
+}
+
+// BPF that returns ERRNO(ENOSYS) for syscall numbers at or above each threshold and otherwise
+// falls through to the program that follows it. The first block is the native arch's, so a
+// native syscall pays five instructions before libseccomp's tree.
+std::vector<sock_filter> EnosysStub(const std::vector<EnosysThreshold>& thresholds) {
+  std::vector<std::vector<sock_filter>> blocks;
+  for (const EnosysThreshold& t : thresholds) {
+    bool x86_64 = t.audit_arch == SCMP_ARCH_X86_64;
+    std::vector<sock_filter> b;
+    b.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+    // Not this arch: go on to the next block (jf patched below).
+    b.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, t.audit_arch, 0, 0));
+    b.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    if (x86_64) {
+      // x32 numbers: leave them to libseccomp's bad-arch handling (jt patched below).
+      b.push_back(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, 0, 0));
+    }
+    b.push_back(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, static_cast<uint32_t>(t.first_number), 0, 0));
+    b.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
+    blocks.push_back(std::move(b));
+  }
+  size_t total = 0;
+  for (const auto& b : blocks) {
+    total += b.size();
+  }
+  std::vector<sock_filter> out;
+  for (auto& b : blocks) {
+    size_t start = out.size();
+    size_t n = b.size();
+    // Instructions after index i up to the end of the stub.
+    auto to_end = [&](size_t i) { return static_cast<uint8_t>(total - (start + i) - 1); };
+    b[1].jf = static_cast<uint8_t>(n - 2);  // next block
+    if (n == 6) {
+      b[3].jt = to_end(3);
+      b[4].jf = to_end(4);
+    } else {
+      b[3].jf = to_end(3);
+    }
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string SeccompFlagName(unsigned int flag) {
@@ -437,6 +525,11 @@ Result<BpfProgram> CompileFilter(const oci::Seccomp& profile, const CompileOptio
 
   BpfProgram program;
   program.instructions = BRICK_TRY_VALUE(ExportBpf(ctx));
+  if (opts.enosys_for_newer_syscalls && RefusingDefault(resolved.default_action)) {
+    program.enosys = EnosysThresholds(profile, resolved.arches);
+    std::vector<sock_filter> stub = EnosysStub(program.enosys);
+    program.instructions.insert(program.instructions.begin(), stub.begin(), stub.end());
+  }
   if (program.instructions.size() > BPF_MAXINSNS) {
     return Fail(
         "{}: the compiled filter has {} instructions, over the kernel's limit of {}; "

@@ -30,6 +30,18 @@ struct CompileOptions {
   // Syscall names libseccomp does not know become warnings (in BpfProgram::warnings) instead of
   // errors. Meant for profiles written for a newer libseccomp; such a rule cannot match anything.
   bool allow_unknown_syscalls = false;
+  // Syscalls numbered above the newest one the profile names get ENOSYS instead of the default
+  // action, per architecture (x86_64 and x86), as runc does: a profile cannot name syscalls
+  // added after it was written, and ENOSYS makes libc fall back to an older call where EPERM
+  // would be taken as a real refusal. Applied only when the default action refuses (ERRNO,
+  // KILL, TRAP); a permissive default stays as it is.
+  bool enosys_for_newer_syscalls = true;
+};
+
+// Where the ENOSYS stub starts on one architecture.
+struct EnosysThreshold {
+  uint32_t audit_arch = 0;  // AUDIT_ARCH_*
+  int first_number = 0;     // this number and above (below the x32 bit) get ENOSYS
 };
 
 struct BpfProgram {
@@ -42,6 +54,8 @@ struct BpfProgram {
   // Things the user should hear about that did not stop compilation, e.g. unknown syscall names
   // under allow_unknown_syscalls. One line each, same style as error messages.
   std::vector<std::string> warnings;
+  // The ENOSYS stub in front of libseccomp's program, if any.
+  std::vector<EnosysThreshold> enosys;
 };
 
 // Validates the profile completely (actions, errnoRet, architectures, flags, operators, argument
