@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -116,6 +117,23 @@ TEST(OciFeaturesTest, EnvCwdHostnameAndGroups) {
       "echo \"$GREETING\"; pwd; hostname; cat /proc/sys/kernel/domainname; id -G");
   ASSERT_EQ(r.ExitCode(), 0) << r.Describe();
   EXPECT_EQ(r.out, "hello from the config\n/tmp\nconfigured\nexample.test\n1000 5 65534\n");
+}
+
+TEST(OciFeaturesTest, TmpcopyupCopiesTheCoveredDirectoryIntoTheTmpfs) {
+  RunResult r = RunBundle(
+      [](json& c) {
+        c["mounts"].push_back({{"destination", "/etc"},
+                               {"type", "tmpfs"},
+                               {"source", "tmpfs"},
+                               {"options", {"nosuid", "nodev", "tmpcopyup", "mode=755"}}});
+        c["process"]["user"]["uid"] = 0;
+        c["process"]["user"]["gid"] = 0;
+      },
+      "grep -c '^brick:' /etc/passwd; echo x > /etc/new && cat /etc/new; "
+      "grep ' /etc ' /proc/self/mountinfo | cut -d' ' -f9");
+  ASSERT_EQ(r.ExitCode(), 0) << r.Describe();
+  EXPECT_EQ(r.out, "1\nx\ntmpfs\n");
+  EXPECT_FALSE(std::filesystem::exists(kRootfs + "/etc/new"));  // the image is untouched
 }
 
 TEST(OciFeaturesTest, CwdOutsideTheRootIsRefused) {

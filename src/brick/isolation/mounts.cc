@@ -10,7 +10,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cstring>
+#include <memory>
 #include <filesystem>
 #include <map>
 
@@ -166,6 +169,71 @@ Status MountCgroup(int root_fd, const RootfsPlan& plan, const PlannedMount& pm) 
   return Ok();
 }
 
+// Copies the entries of `from` (the directory a tmpfs now covers) into `to` (the tmpfs):
+// directories, regular files and symlinks, with their modes. Everything is done relative
+// to the two fds, never by path, and symlinks are copied, not followed.
+Status CopyUp(int from, int to, const std::string& what, int depth = 0) {
+  if (depth > 32) {
+    return Fail("{}: tmpcopyup: directories nested too deeply", what);
+  }
+  UniqueFd dup_fd(openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dup_fd) {
+    return ErrnoFail(errno, "{}: tmpcopyup: open the covered directory", what);
+  }
+  DIR* d = fdopendir(dup_fd.release());
+  if (d == nullptr) {
+    return ErrnoFail(errno, "{}: tmpcopyup: read the covered directory", what);
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(d, closedir);
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") {
+      continue;
+    }
+    struct stat st;
+    if (fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoFail(errno, "{}: tmpcopyup: stat {}", what, name);
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(to, name.c_str(), st.st_mode & 07777) != 0 && errno != EEXIST) {
+        return ErrnoFail(errno, "{}: tmpcopyup: mkdir {}", what, name);
+      }
+      UniqueFd sub_from(openat(from, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd sub_to(openat(to, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub_from || !sub_to) {
+        return ErrnoFail(errno, "{}: tmpcopyup: open {}", what, name);
+      }
+      BRICK_TRY(CopyUp(sub_from.get(), sub_to.get(), what, depth + 1));
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlinkat(from, name.c_str(), target, sizeof target - 1);
+      if (n < 0) {
+        return ErrnoFail(errno, "{}: tmpcopyup: readlink {}", what, name);
+      }
+      target[n] = '\0';
+      if (symlinkat(target, to, name.c_str()) != 0) {
+        return ErrnoFail(errno, "{}: tmpcopyup: symlink {}", what, name);
+      }
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd in(openat(from, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd out(openat(to, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          st.st_mode & 07777));
+      if (!in || !out) {
+        return ErrnoFail(errno, "{}: tmpcopyup: copy {}", what, name);
+      }
+      char buf[65536];
+      ssize_t n;
+      while ((n = read(in.get(), buf, sizeof buf)) > 0) {
+        BRICK_TRY(WriteAll(out.get(), std::string_view(buf, static_cast<size_t>(n))));
+      }
+      if (n < 0) {
+        return ErrnoFail(errno, "{}: tmpcopyup: read {}", what, name);
+      }
+    }  // device nodes, fifos and sockets are not copied up
+  }
+  return Ok();
+}
+
 Status MountOne(int root_fd, const RootfsPlan& plan, const PlannedMount& pm) {
   const auto& m = pm.mount;
   const auto& o = pm.options;
@@ -200,8 +268,21 @@ Status MountOne(int root_fd, const RootfsPlan& plan, const PlannedMount& pm) {
       data += (data.empty() ? "" : ",") + fmt::format("context=\"{}\"", plan.mount_label);
     }
     std::string source = m.source.empty() ? m.type : m.source;
-    auto s = MountAt(source.c_str(), target.get(), m.type.c_str(), o.flags & ~MS_REMOUNT, data,
-                     what);
+    // The directory about to be covered, kept open so its entries can be copied up.
+    UniqueFd covered;
+    if (o.tmpcopyup && m.type == "tmpfs") {
+      covered = BRICK_TRY_VALUE(OpenInRoot(root_fd, m.destination, O_RDONLY | O_DIRECTORY));
+    }
+    // Read-only is applied after the copy-up, which needs to write into the tmpfs.
+    unsigned long flags = o.flags & ~MS_REMOUNT & ~(covered ? MS_RDONLY : 0);
+    auto s = MountAt(source.c_str(), target.get(), m.type.c_str(), flags, data, what);
+    if (s && covered) {
+      UniqueFd fresh = BRICK_TRY_VALUE(OpenInRoot(root_fd, m.destination, O_RDONLY | O_DIRECTORY));
+      BRICK_TRY(CopyUp(covered.get(), fresh.get(), what));
+      if (o.flags & MS_RDONLY) {
+        BRICK_TRY(RemountBind(root_fd, m.destination, o.flags & ~MS_REMOUNT, what));
+      }
+    }
     if (!s && m.type == "sysfs" && (s.error().errnum() == EPERM || s.error().errnum() == EBUSY)) {
       // A user namespace that does not own the network namespace may not mount sysfs:
       // show the host's sysfs read-only instead.
@@ -240,6 +321,10 @@ Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options,
     if (opt == "rbind") {
       o.bind = true;
       o.recursive_bind = true;
+      continue;
+    }
+    if (opt == "tmpcopyup") {
+      o.tmpcopyup = true;
       continue;
     }
     if (opt == "idmap" || opt == "ridmap") {

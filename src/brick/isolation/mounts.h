@@ -31,6 +31,7 @@ struct MountOptions {
   unsigned long propagation = 0;  // MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE (+ MS_REC)
   bool bind = false;
   bool recursive_bind = false;
+  bool tmpcopyup = false;  // tmpfs: copy what the directory held into the new tmpfs
   uint64_t attr_set = 0;  // MOUNT_ATTR_* applied recursively ("rro", "rnosuid", ...)
   uint64_t attr_clr = 0;
   std::string data;  // filesystem-specific options, comma-joined

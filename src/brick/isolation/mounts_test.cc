@@ -31,6 +31,13 @@ TEST(MountOptionsTest, BindAndRecursiveAttributes) {
   EXPECT_TRUE(o->data.empty());
 }
 
+TEST(MountOptionsTest, TmpcopyupIsAFlagNotFilesystemData) {
+  auto o = ParseMountOptions({"tmpcopyup", "mode=755"}, "m");
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->tmpcopyup);
+  EXPECT_EQ(o->data, "mode=755");
+}
+
 TEST(MountOptionsTest, RefusesIdmapAndCommaJoinedOptions) {
   auto idmap = ParseMountOptions({"bind", "idmap"}, "mounts[4].options");
   ASSERT_FALSE(idmap);

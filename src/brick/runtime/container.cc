@@ -112,8 +112,14 @@ Result<ContainerPlan> PlanContainer(const oci::Spec& spec, const RunRequest& req
   plan.ids = BRICK_TRY_VALUE(isolation::PlanIds(p.user));
   plan.rlimits = BRICK_TRY_VALUE(isolation::PlanRlimits(p.rlimits));
   isolation::SysctlNamespaces sysctl_ns;
+  // A namespace joined by path is the container's own too (an engine prepared it); the
+  // validator has already refused paths that name the host's.
   sysctl_ns.new_ipc = (plan.ns.clone_flags | plan.ns.child_unshare_flags) & CLONE_NEWIPC;
   sysctl_ns.new_net = plan.ns.new_net;
+  for (const auto& j : plan.ns.join_in_parent) {
+    sysctl_ns.new_ipc |= j.type == oci::NamespaceType::kIpc;
+    sysctl_ns.new_net |= j.type == oci::NamespaceType::kNetwork;
+  }
   plan.sysctl = BRICK_TRY_VALUE(isolation::PlanSysctls(lx.sysctl, sysctl_ns));
   isolation::HostLsms lsms = BRICK_TRY_VALUE(isolation::DetectHostLsms());
   plan.lsm = BRICK_TRY_VALUE(isolation::PlanLsm(
@@ -157,7 +163,7 @@ Result<ContainerPlan> PlanContainer(const oci::Spec& spec, const RunRequest& req
 // /proc/<pid>/exe. brick then re-executes itself from a sealed, read-only memfd copy,
 // so that /proc/<pid>/exe never leads to the file on disk. In brick's defaults the
 // binary's owner is unmapped, so this costs nothing.
-Status ProtectRuntimeBinary(const oci::Spec& spec, const ContainerPlan& plan) {
+Status ProtectRuntimeBinary(const oci::Spec& spec) {
   if (isolation::SealedReexecMarkerSet()) {
     return Ok();
   }
@@ -165,9 +171,12 @@ Status ProtectRuntimeBinary(const oci::Spec& spec, const ContainerPlan& plan) {
   if (stat("/proc/self/exe", &st) != 0) {
     return ErrnoFail(errno, "stat /proc/self/exe");
   }
-  isolation::IdMappingPlan idmap{plan.ns.new_user || bool(plan.ns.join_user),
-                                 spec.linux.uid_mappings, spec.linux.gid_mappings};
-  if (plan.ns.join_user || !isolation::RuntimeBinaryWritableFromContainer(idmap, st.st_uid, st.st_gid)) {
+  const oci::Namespace* userns = spec.linux.FindNamespace(oci::NamespaceType::kUser);
+  isolation::IdMappingPlan idmap{userns != nullptr, spec.linux.uid_mappings,
+                                 spec.linux.gid_mappings};
+  // A joined user namespace's mappings are not in the config: assume the worst.
+  bool joined = userns != nullptr && !userns->path.empty();
+  if (!joined && !isolation::RuntimeBinaryWritableFromContainer(idmap, st.st_uid, st.st_gid)) {
     return Ok();
   }
   std::error_code ec;
@@ -206,6 +215,27 @@ Status MakeExecFifo(const std::string& path, const oci::Spec& spec) {
     return ErrnoFail(errno, "chown {} to {}:{}", path, uid, gid);
   }
   return Ok();
+}
+
+// A foreground `brick run` removes its state when it ends; one killed with SIGKILL could
+// not. Its state is swept here once its init is gone (the init dies with brick). Detached
+// containers are left for `brick delete`, as engines expect to read their stopped state.
+void SweepStaleForegroundState(const std::string& root) {
+  StateStore store(root);
+  auto ids = store.List();
+  if (!ids) {
+    return;
+  }
+  for (const auto& id : *ids) {
+    auto dir = store.Open(id);
+    if (!dir) {
+      continue;
+    }
+    auto st = dir->Load();
+    if (st && st->foreground && StatusOf(*st, dir->dir()) == ContainerStatus::kStopped) {
+      (void)dir->Remove();
+    }
+  }
 }
 
 Error ChildError(const std::string& payload) {
@@ -272,6 +302,12 @@ Result<int> RunContainer(const RunRequest& req) {
     return Fail("process: a container needs a process to run; add process.args");
   }
 
+  // CVE-2019-5736: when the container could write the brick binary, brick re-executes
+  // itself from a sealed copy. That must happen before anything is changed, since the
+  // re-executed brick starts over.
+  BRICK_TRY(ProtectRuntimeBinary(spec));
+  SweepStaleForegroundState(req.state_root);
+
   // The container's state directory: a second create of the same id stops here, and
   // until the container is up, every failure removes the directory again.
   StateStore store(req.state_root);
@@ -308,8 +344,6 @@ Result<int> RunContainer(const RunRequest& req) {
   }
   BRICK_TRY(manager->Validate(resources));
 
-  // CVE-2019-5736: when the container could write the brick binary, run from a sealed copy.
-  BRICK_TRY(ProtectRuntimeBinary(spec, plan));
 
   // From here on the system changes; every resource below undoes itself.
   ContainerState state;
@@ -319,6 +353,7 @@ Result<int> RunContainer(const RunRequest& req) {
   state.annotations = spec.annotations;
   state.cgroup_parent = req.cgroup_parent;
   state.cgroups_path = spec.linux.cgroups_path;
+  state.foreground = !req.detach;
   BRICK_TRY(state_dir.Save(state));
   BRICK_TRY(WriteFileAtomic(state_dir.ConfigPath(), oci::SerializeSpec(spec), 0600));
   UniqueFd fifo;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 
 #include "brick/base/strings.h"
 #include "brick/cgroup/layout.h"
@@ -168,6 +169,10 @@ Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool fo
   auto opened = store.Open(id);
   if (!opened) {
     if (force && opened.error().errnum() == ENOENT) {
+      // A directory without state.json is what a create killed before its first save
+      // leaves; --force clears it too.
+      std::error_code ec;
+      std::filesystem::remove_all(o.state_root + "/" + id, ec);
       return Ok();
     }
     return std::unexpected(opened.error());
@@ -195,7 +200,9 @@ Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool fo
       (void)(*manager)->Thaw();
     }
     BRICK_TRY((*manager)->Destroy(), fmt::format("delete container {}", id));
-  } else if (manager.error().errnum() != ENOENT) {
+  } else if (Alive(st)) {
+    // A live container whose cgroup cannot be found is worth an error; a stopped one's
+    // cgroup may already be gone (swept after its brick was killed).
     return std::unexpected(std::move(manager.error()).Wrap(fmt::format("delete container {}", id)));
   }
   if (s.id_slot) {

@@ -121,6 +121,7 @@ Result<ContainerState> ContainerDir::Load() const {
       s.id_slot = j["idSlot"].get<uint32_t>();
     }
     s.paused = j.value("paused", false);
+    s.foreground = j.value("foreground", false);
     return s;
   } catch (const json::exception& e) {
     return Fail("{}/state.json is damaged ({}); `brick delete --force` removes it", dir_,
@@ -138,7 +139,8 @@ Status ContainerDir::Save(const ContainerState& s) const {
             {"annotations", s.annotations},
             {"cgroupParent", s.cgroup_parent},
             {"cgroupsPath", s.cgroups_path},
-            {"paused", s.paused}};
+            {"paused", s.paused},
+            {"foreground", s.foreground}};
   if (s.id_slot) {
     j["idSlot"] = *s.id_slot;
   }

@@ -39,6 +39,7 @@ struct ContainerState {
   std::string cgroups_path;      // linux.cgroupsPath as configured
   std::optional<uint32_t> id_slot;  // the host id range slot kept for this container
   bool paused = false;
+  bool foreground = false;  // made by `brick run` without --detach: swept once stopped
 };
 
 class ContainerDir {
