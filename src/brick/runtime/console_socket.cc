@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "brick/sys/unique_fd.h"
+#include "brick/sys/unix_socket.h"
 
 namespace brick::runtime {
 
@@ -24,22 +25,8 @@ Status SendConsoleToSocket(const std::string& socket_path, int master_fd) {
   if (connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
     return ErrnoFail(errno, "--console-socket: connect to {}", socket_path);
   }
-  std::string name = "/dev/ptmx";
-  struct iovec iov = {name.data(), name.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &master_fd, sizeof(int));
-  if (sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0) {
-    return ErrnoFail(errno, "--console-socket: send the pty to {}", socket_path);
-  }
+  BRICK_TRY(SendWithFd(sock.get(), "/dev/ptmx", master_fd),
+            fmt::format("--console-socket: send the pty to {}", socket_path));
   return Ok();
 }
 

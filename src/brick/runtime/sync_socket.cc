@@ -1,5 +1,7 @@
 #include "brick/runtime/sync_socket.h"
 
+#include "brick/sys/unix_socket.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -22,25 +24,7 @@ Result<std::pair<SyncSocket, SyncSocket>> SyncSocket::Pair() {
 Status SyncSocket::Send(SyncMessage type, std::string_view payload, int pass_fd) const {
   std::string buf(1, static_cast<char>(type));
   buf.append(payload.substr(0, kMaxMessage - 1));
-  struct iovec iov = {buf.data(), buf.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (pass_fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-  }
-  while (sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) {
-      return ErrnoFail(errno, "sync socket: send");
-    }
-  }
+  BRICK_TRY(SendWithFd(fd_.get(), buf, pass_fd), "sync socket");
   return Ok();
 }
 
