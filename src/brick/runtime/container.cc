@@ -222,6 +222,7 @@ Status MakeExecFifo(const std::string& path, const oci::Spec& spec) {
 // containers are left for `brick delete`, as engines expect to read their stopped state.
 void SweepStaleForegroundState(const std::string& root) {
   StateStore store(root);
+  store.RemoveAbandoned();
   auto ids = store.List();
   if (!ids) {
     return;
@@ -354,6 +355,8 @@ Result<int> RunContainer(const RunRequest& req) {
   state.cgroup_parent = req.cgroup_parent;
   state.cgroups_path = spec.linux.cgroups_path;
   state.foreground = !req.detach;
+  state.creator_pid = getpid();
+  state.creator_start_time = ProcessStartTime(getpid()).value_or(0);
   BRICK_TRY(state_dir.Save(state));
   BRICK_TRY(WriteFileAtomic(state_dir.ConfigPath(), oci::SerializeSpec(spec), 0600));
   UniqueFd fifo;

@@ -104,6 +104,22 @@ Result<std::vector<std::string>> StateStore::List() const {
   return ids;
 }
 
+void StateStore::RemoveAbandoned() const {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(root_, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.starts_with(".") || !e.is_directory() ||
+        std::filesystem::exists(e.path() / "state.json")) {
+      continue;
+    }
+    UniqueFd fd(open(e.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0 &&
+        !std::filesystem::exists(e.path() / "state.json")) {
+      std::filesystem::remove_all(e.path(), ec);
+    }
+  }
+}
+
 Result<ContainerState> ContainerDir::Load() const {
   std::string text = BRICK_TRY_VALUE(ReadFile(dir_ + "/state.json"));
   try {
@@ -122,6 +138,8 @@ Result<ContainerState> ContainerDir::Load() const {
     }
     s.paused = j.value("paused", false);
     s.foreground = j.value("foreground", false);
+    s.creator_pid = j.value("creatorPid", pid_t{0});
+    s.creator_start_time = j.value("creatorStartTime", uint64_t{0});
     return s;
   } catch (const json::exception& e) {
     return Fail("{}/state.json is damaged ({}); `brick delete --force` removes it", dir_,
@@ -140,7 +158,9 @@ Status ContainerDir::Save(const ContainerState& s) const {
             {"cgroupParent", s.cgroup_parent},
             {"cgroupsPath", s.cgroups_path},
             {"paused", s.paused},
-            {"foreground", s.foreground}};
+            {"foreground", s.foreground},
+            {"creatorPid", s.creator_pid},
+            {"creatorStartTime", s.creator_start_time}};
   if (s.id_slot) {
     j["idSlot"] = *s.id_slot;
   }
@@ -179,7 +199,9 @@ std::optional<uint64_t> ProcessStartTime(pid_t pid) {
 
 ContainerStatus StatusOf(const ContainerState& state, const std::string& dir) {
   if (state.pid <= 0) {
-    return ContainerStatus::kCreating;
+    auto creator = ProcessStartTime(state.creator_pid);
+    bool creating = creator && *creator == state.creator_start_time;
+    return creating ? ContainerStatus::kCreating : ContainerStatus::kStopped;
   }
   auto start = ProcessStartTime(state.pid);
   if (!start || *start != state.pid_start_time) {

@@ -40,6 +40,10 @@ struct ContainerState {
   std::optional<uint32_t> id_slot;  // the host id range slot kept for this container
   bool paused = false;
   bool foreground = false;  // made by `brick run` without --detach: swept once stopped
+  // The brick process that is creating the container, until the init is known: a create
+  // killed midway leaves pid 0, and a dead creator then means "stopped", not "creating".
+  pid_t creator_pid = 0;
+  uint64_t creator_start_time = 0;
 };
 
 class ContainerDir {
@@ -72,6 +76,9 @@ class StateStore {
   // Opens and locks <root>/<id>; "container ID does not exist" if it is not there.
   Result<ContainerDir> Open(const std::string& id) const;
   Result<std::vector<std::string>> List() const;
+  // Removes directories without state.json whose lock is free: what a create killed between
+  // mkdir and its first save leaves (a create in progress holds the lock).
+  void RemoveAbandoned() const;
 
  private:
   std::string root_;
