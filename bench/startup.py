@@ -48,6 +48,8 @@ def runc_bundle(build, workdir):
     spec["ociVersion"] = "1.0.2"
     # runc 1.1 knows no time namespace; everything else carries over unchanged.
     spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"] if n["type"] != "time"]
+    # runc 1.1 refuses linux.seccomp.flags; brick's TSYNC changes nothing for a single-threaded init.
+    spec["linux"].get("seccomp", {}).pop("flags", None)
     spec.get("annotations", {}).pop("run.brick.userns", None)
     spec["linux"]["cgroupsPath"] = "/brick-bench/runc"
     with open(os.path.join(bundle, "config.json"), "w") as f:

@@ -358,7 +358,8 @@ Result<int> RunContainer(const RunRequest& req) {
   state.creator_pid = getpid();
   state.creator_start_time = ProcessStartTime(getpid()).value_or(0);
   BRICK_TRY(state_dir.Save(state));
-  BRICK_TRY(WriteFileAtomic(state_dir.ConfigPath(), oci::SerializeSpec(spec), 0600));
+  BRICK_TRY(WriteFileAtomic(state_dir.ConfigPath(), oci::SerializeSpec(spec), 0600,
+                            Durability::kRenameOnly));
   UniqueFd fifo;
   if (req.detach) {
     BRICK_TRY(MakeExecFifo(state_dir.FifoPath(), spec), "create exec.fifo");
@@ -449,7 +450,9 @@ Result<int> RunContainer(const RunRequest& req) {
   }
   BRICK_TRY(state_dir.Save(state));
   if (!req.pid_file.empty()) {
-    BRICK_TRY(WriteFileAtomic(req.pid_file, std::to_string(child.pid()), 0644), "--pid-file");
+    BRICK_TRY(WriteFileAtomic(req.pid_file, std::to_string(child.pid()), 0644,
+                              Durability::kRenameOnly),
+              "--pid-file");
   }
 
   if (req.detach) {

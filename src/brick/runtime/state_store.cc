@@ -164,7 +164,8 @@ Status ContainerDir::Save(const ContainerState& s) const {
   if (s.id_slot) {
     j["idSlot"] = *s.id_slot;
   }
-  return WriteFileAtomic(dir_ + "/state.json", j.dump(2), 0600);
+  // Atomic for readers; no fsync: the state lives for one boot (and /run is usually tmpfs).
+  return WriteFileAtomic(dir_ + "/state.json", j.dump(2), 0600, Durability::kRenameOnly);
 }
 
 Status ContainerDir::Remove() {

@@ -351,7 +351,8 @@ Status WriteFile(const std::string& path, std::string_view data) {
   return WriteFileAt(AT_FDCWD, path, data);
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                       Durability durability) {
   std::string tmpl = path + ".tmp-XXXXXX";
   UniqueFd fd(mkostemp(tmpl.data(), O_CLOEXEC));
   if (!fd) {
@@ -367,7 +368,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     cleanup();
     return std::unexpected(std::move(s.error()).Wrap(fmt::format("write {}", tmpl)));
   }
-  if (fsync(fd.get()) != 0) {
+  if (durability == Durability::kFsync && fsync(fd.get()) != 0) {
     int e = errno;
     cleanup();
     return ErrnoFail(e, "fsync {}", tmpl);

@@ -53,7 +53,13 @@ Status WriteFile(const std::string& path, std::string_view data);
 Status WriteFileAt(int dir_fd, const std::string& name, std::string_view data);
 // Writes all of `data` to fd, retrying short writes and EINTR.
 Status WriteAll(int fd, std::string_view data);
-// Writes a file atomically: a temp file in the same directory, fsync, rename.
-Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode);
+// Whether an atomic write also waits for the disk. Readers only ever need the rename
+// (they see the old file or the new one, never half of one); kFsync adds durability across
+// a crash, which runtime state under /run does not need (it lives for one boot).
+enum class Durability { kRenameOnly, kFsync };
+
+// Writes a file atomically: a temp file in the same directory, (fsync,) rename.
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                       Durability durability = Durability::kFsync);
 
 }  // namespace brick
