@@ -8,6 +8,8 @@
 #include "brick/policy/profile.h"
 #include "brick/runtime/lifecycle.h"
 #include "brick/runtime/secrets.h"
+#include "brick/oci/capabilities.h"
+#include "brick/seccomp/profile_json.h"
 #include "brick/sys/fs.h"
 
 namespace brick::cli {
@@ -85,14 +87,7 @@ Result<oci::Spec> SpecFromFlags(const RunFlags& f) {
   o.memory_limit = f.memory;
   o.pids_limit = f.pids_limit;
   o.cpu_weight = f.cpu_weight;
-  if (!f.seccomp_file.empty()) {
-    // A profile file holds the linux.seccomp object of a config.json.
-    std::string text = BRICK_TRY_VALUE(ReadFile(f.seccomp_file));
-    oci::Spec wrapper = BRICK_TRY_VALUE(oci::ParseSpec(
-        fmt::format(R"({{"ociVersion":"1.2.0","root":{{"path":"/"}},"linux":{{"seccomp":{}}}}})",
-                    text)));
-    o.seccomp = wrapper.linux.seccomp;
-  }
+
   o.unsafe_share = f.unsafe_share;
   o.unsafe_no_seccomp = f.unsafe_no_seccomp;
   o.unsafe_allow_new_privileges = f.unsafe_allow_new_privileges;
@@ -101,7 +96,23 @@ Result<oci::Spec> SpecFromFlags(const RunFlags& f) {
   for (const auto& s : f.secrets) {
     o.secrets.push_back(BRICK_TRY_VALUE(runtime::ParseSecretArg(s)));
   }
-  return runtime::BuildDefaultSpec(o);
+  oci::Spec spec = BRICK_TRY_VALUE(runtime::BuildDefaultSpec(o));
+  if (!f.seccomp_file.empty()) {
+    if (f.unsafe_no_seccomp) {
+      return Fail("--seccomp and --unsafe-no-seccomp contradict each other; pick one");
+    }
+    // An OCI linux.seccomp object or a Docker profile, whose capability-conditional rules
+    // see the capabilities this container is granted.
+    seccomp::ProfileContext ctx;
+    ctx.granted_caps = BRICK_TRY_VALUE(
+        oci::CapabilityMask(spec.process->capabilities->bounding, "--cap-add"));
+    auto loaded = BRICK_TRY_VALUE(seccomp::LoadProfileFile(f.seccomp_file, ctx));
+    for (const auto& w : loaded.warnings) {
+      LogWarning(fmt::format("--seccomp {}: {}", f.seccomp_file, w));
+    }
+    spec.linux.seccomp = std::move(loaded.profile);
+  }
+  return spec;
 }
 
 }  // namespace

@@ -228,13 +228,14 @@ void SweepStaleForegroundState(const std::string& root) {
     return;
   }
   for (const auto& id : *ids) {
-    auto dir = store.Open(id);
-    if (!dir) {
+    // Never wait on another brick's lock here: a busy container is not stale.
+    auto dir = store.TryOpen(id);
+    if (!dir || !*dir) {
       continue;
     }
-    auto st = dir->Load();
-    if (st && st->foreground && StatusOf(*st, dir->dir()) == ContainerStatus::kStopped) {
-      (void)dir->Remove();
+    auto st = (*dir)->Load();
+    if (st && st->foreground && StatusOf(*st, (*dir)->dir()) == ContainerStatus::kStopped) {
+      (void)(*dir)->Remove();
     }
   }
 }
@@ -344,7 +345,6 @@ Result<int> RunContainer(const RunRequest& req) {
     AllowCreatedDevices(plan.dev, &resources);
   }
   BRICK_TRY(manager->Validate(resources));
-
 
   // From here on the system changes; every resource below undoes itself.
   ContainerState state;

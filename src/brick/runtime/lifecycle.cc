@@ -111,7 +111,7 @@ Status StartContainer(const LifecycleOptions& o, const std::string& id) {
         break;
       }
     }
-    if (StatusOf(s, "/nonexistent") == ContainerStatus::kStopped) {
+    if (!InitAlive(s)) {
       return Fail("start container {}: its init exited before it could start", id);
     }
   }

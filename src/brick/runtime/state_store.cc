@@ -19,12 +19,16 @@ namespace {
 
 using json = nlohmann::json;
 
-Result<UniqueFd> LockDir(const std::string& dir) {
+// Locks a container directory; with `wait` false, an invalid fd means someone else holds it.
+Result<UniqueFd> LockDir(const std::string& dir, bool wait = true) {
   UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) {
     return ErrnoFail(errno, "open {}", dir);
   }
-  while (flock(fd.get(), LOCK_EX) != 0) {
+  while (flock(fd.get(), LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+    if (!wait && errno == EWOULDBLOCK) {
+      return UniqueFd();
+    }
     if (errno != EINTR) {
       return ErrnoFail(errno, "lock {}", dir);
     }
@@ -72,18 +76,35 @@ Result<ContainerDir> StateStore::Create(const std::string& id) const {
   return ContainerDir(dir, std::move(*lock));
 }
 
-Result<ContainerDir> StateStore::Open(const std::string& id) const {
-  std::string dir = root_ + "/" + id;
+namespace {
+
+Result<std::optional<ContainerDir>> OpenDir(const std::string& root, const std::string& id,
+                                            bool wait) {
+  std::string dir = root + "/" + id;
   struct stat st;
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return ErrnoFail(ENOENT, "container {} does not exist", id);
   }
-  UniqueFd lock = BRICK_TRY_VALUE(LockDir(dir));
+  UniqueFd lock = BRICK_TRY_VALUE(LockDir(dir, wait));
+  if (!lock) {
+    return std::optional<ContainerDir>();
+  }
   // A delete that held the lock before us may have removed it meanwhile.
   if (access((dir + "/state.json").c_str(), F_OK) != 0) {
     return ErrnoFail(ENOENT, "container {} does not exist", id);
   }
-  return ContainerDir(dir, std::move(lock));
+  return std::optional<ContainerDir>(ContainerDir(dir, std::move(lock)));
+}
+
+}  // namespace
+
+Result<ContainerDir> StateStore::Open(const std::string& id) const {
+  auto dir = BRICK_TRY_VALUE(OpenDir(root_, id, /*wait=*/true));
+  return std::move(*dir);
+}
+
+Result<std::optional<ContainerDir>> StateStore::TryOpen(const std::string& id) const {
+  return OpenDir(root_, id, /*wait=*/false);
 }
 
 Result<std::vector<std::string>> StateStore::List() const {
@@ -198,14 +219,18 @@ std::optional<uint64_t> ProcessStartTime(pid_t pid) {
   return ParseU64(fields[19]);
 }
 
+bool InitAlive(const ContainerState& state) {
+  auto start = ProcessStartTime(state.pid);
+  return state.pid > 0 && start && *start == state.pid_start_time;
+}
+
 ContainerStatus StatusOf(const ContainerState& state, const std::string& dir) {
   if (state.pid <= 0) {
     auto creator = ProcessStartTime(state.creator_pid);
     bool creating = creator && *creator == state.creator_start_time;
     return creating ? ContainerStatus::kCreating : ContainerStatus::kStopped;
   }
-  auto start = ProcessStartTime(state.pid);
-  if (!start || *start != state.pid_start_time) {
+  if (!InitAlive(state)) {
     return ContainerStatus::kStopped;
   }
   if (access((dir + "/exec.fifo").c_str(), F_OK) == 0) {

@@ -75,6 +75,8 @@ class StateStore {
   Result<ContainerDir> Create(const std::string& id) const;
   // Opens and locks <root>/<id>; "container ID does not exist" if it is not there.
   Result<ContainerDir> Open(const std::string& id) const;
+  // Like Open, but nullopt at once when another brick holds the container's lock.
+  Result<std::optional<ContainerDir>> TryOpen(const std::string& id) const;
   Result<std::vector<std::string>> List() const;
   // Removes directories without state.json whose lock is free: what a create killed between
   // mkdir and its first save leaves (a create in progress holds the lock).
@@ -88,6 +90,9 @@ class StateStore {
 // the recorded start time (a reused pid is "stopped"), and exec.fifo present means
 // `start` has not happened yet.
 ContainerStatus StatusOf(const ContainerState& state, const std::string& dir);
+
+// Whether the recorded init still runs (alive, and with the recorded start time).
+bool InitAlive(const ContainerState& state);
 
 // Field 22 of /proc/<pid>/stat, or nullopt when the process does not exist.
 std::optional<uint64_t> ProcessStartTime(pid_t pid);
