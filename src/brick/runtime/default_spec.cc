@@ -257,7 +257,7 @@ Result<oci::Spec> BuildDefaultSpec(const DefaultSpecOptions& o) {
     // A granted capability opens the syscalls it exists for (CAP_SYS_PTRACE: ptrace).
     uint64_t caps = BRICK_TRY_VALUE(oci::CapabilityMask(spec.process->capabilities->bounding,
                                                         "--cap-add"));
-    lx.seccomp = seccomp::DefaultProfile(caps);
+    lx.seccomp = o.seccomp ? *o.seccomp : seccomp::DefaultProfile(caps);
   }
   return spec;
 }

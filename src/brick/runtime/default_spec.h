@@ -42,6 +42,7 @@ struct DefaultSpecOptions {
   std::optional<int64_t> memory_limit;    // bytes
   std::optional<int64_t> pids_limit;
   std::optional<uint64_t> cpu_weight;     // cgroup v2 weight 1..10000
+  std::optional<oci::Seccomp> seccomp;    // replaces brick's default profile (profiles set it)
   std::vector<std::pair<std::string, std::string>> secrets;  // NAME, host FILE
   // The host id range the container's 0..65535 map to.
   uint32_t host_uid_base = 1000000000;
