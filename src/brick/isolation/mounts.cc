@@ -472,11 +472,18 @@ Result<UniqueFd> MountRootfs(const RootfsPlan& plan) {
   if (mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) {
     return ErrnoFail(errno, "linux.rootfsPropagation: set propagation of /");
   }
-  if (mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+  // The parent cloned us with the rootfs as our working directory, which the new mount
+  // namespace carries over to its own copy of the mount. Binding "." never walks the host
+  // path, which the container's root may not traverse (a 0700 parent directory). The
+  // clone's fd, attached on top of the rootfs, is the new root.
+  UniqueFd root(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, ".",
+                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
+  if (!root) {
     return ErrnoFail(errno, "root.path: bind mount {}", plan.rootfs);
   }
-  // The rootfs is the user's own host path; nothing inside the container has run yet.
-  UniqueFd root = BRICK_TRY_VALUE(OpenDirectory(plan.rootfs));
+  if (syscall(SYS_move_mount, root.get(), "", AT_FDCWD, ".", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    return ErrnoFail(errno, "root.path: attach the bind mount of {}", plan.rootfs);
+  }
   for (const auto& pm : plan.mounts) {
     BRICK_TRY(MountOne(root.get(), plan, pm));
   }

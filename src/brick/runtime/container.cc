@@ -390,7 +390,15 @@ Result<int> RunContainer(const RunRequest& req) {
   }
   std::vector<isolation::JoinedNamespace> restore;
   BRICK_TRY(isolation::JoinNamespacesInParent(plan.ns, &restore));
+  // The init starts in the rootfs (see MountRootfs): brick enters it for the clone only.
+  UniqueFd cwd(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!cwd || chdir(plan.rootfs.rootfs.c_str()) != 0) {
+    return ErrnoFail(errno, "root.path: enter {}", plan.rootfs.rootfs);
+  }
   auto cloned = CloneInit(plan.ns.clone_flags);
+  if (cloned && cloned->first != 0 && fchdir(cwd.get()) != 0) {
+    return ErrnoFail(errno, "return to brick's working directory");
+  }
   if (cloned && cloned->first == 0) {
     parent_end.Close();
     RunContainerInit(plan, child_end);
