@@ -11,6 +11,7 @@
 # also drops --runtime-flag from its exit command, so a --root given that way would
 # leave state behind). Everything the suite creates is removed on exit, whatever happens.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 if (($# < 2)); then
   echo "usage: $0 BRICK ROOTFS [CASE_REGEX]" >&2
@@ -88,64 +89,27 @@ cleanup() {
   for id in $(created_ids); do
     [[ -d "$BRICK_STATE/$id" ]] && "$BRICK" delete --force "$id" >/dev/null 2>&1
   done
-  # Mounts podman made under $WORK (shm, storage), deepest first.
-  awk -v w="$WORK/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
-  local d
-  for d in /sys/fs/cgroup/*/"${CGPARENT#/}" /sys/fs/cgroup/"${CGPARENT#/}"; do
-    [[ -d "$d" ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-  done
+  unmount_under "$WORK"  # podman's shm mounts, if a container outlived rm
+  remove_cgroup_tree "$CGPARENT"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- helpers for cases (each case runs in a subshell with set -e) -------------------------
-
-# fail REASON: ends the case; the reason is printed on one line.
-fail() {
-  local reason="$*"
-  echo "${reason//$'\n'/\\n}" >&2
-  exit 1
-}
-
-# run CMD...: runs CMD with the caller's stdin; sets OUT (stdout), ERR (stderr) and RC.
-run() {
-  set +e
-  OUT=$("$@" 2>"$WORK/stderr")
-  RC=$?
-  set -e
-  ERR=$(<"$WORK/stderr")
-  OUT=${OUT//$'\r'/}
-}
-
-# expect_rc N WHAT: the last run exited N.
-expect_rc() {
-  ((RC == $1)) || fail "$2: exit status $RC, expected $1; stdout: ${OUT:-<none>}; stderr: ${ERR:-<none>}"
-}
-
-# expect_out TEXT WHAT: the last run's stdout is exactly TEXT.
-expect_out() {
-  [[ "$OUT" == "$1" ]] || fail "$2: stdout '$OUT', expected '$1'; stderr: ${ERR:-<none>}"
-}
+# --- helpers for cases ---------------------------------------------------------------------
 
 # status_field NAME: NAME's value in /proc/self/status as printed by the last run.
 status_field() { sed -n "s/^$1:[[:space:]]*//p" <<<"$OUT"; }
 
-# Inside the container: the path of a cgroup v1 controller file, or its cgroup v2 name.
+# Inside the container: print a cgroup v1 controller file, or else its cgroup v2 twin.
 cg_in() { echo "f=/sys/fs/cgroup/$1/$2; [ -e \$f ] || f=/sys/fs/cgroup/$3; cat \$f"; }
 
-# On the host: the directory of container NAME's cgroup for controller CTRL.
-host_cgroup_dir() {
-  local pid rel
+# ctr_pid NAME: the host pid of container NAME's init.
+ctr_pid() {
+  local pid
   pid=$(pm inspect --format '{{.State.Pid}}' "$1")
   ((pid > 0)) || fail "container $1 has no pid"
-  rel=$(awk -F: -v c="$2" '$2 == c { print $3 }' "/proc/$pid/cgroup")
-  if [[ -n "$rel" ]]; then
-    echo "/sys/fs/cgroup/$2$rel"
-  else
-    echo "/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")"
-  fi
+  echo "$pid"
 }
 
 # start_detached NAME CMD...: a long-running container for the cases that act on one.
@@ -154,22 +118,6 @@ start_detached() {
   shift
   run prun -d --name "$name" "$IMAGE" "$@"
   expect_rc 0 "podman run -d $name"
-}
-
-# wait_for_handler NAME SIGNUM: waits until container NAME's init has a handler for SIGNUM
-# (its shell has run `trap`), so a signal sent next cannot find it still at the default
-# disposition, which an init ignores. Gives up after 20 s.
-wait_for_handler() {
-  local pid mask i
-  pid=$(pm inspect --format '{{.State.Pid}}' "$1")
-  for ((i = 0; i < 400; i++)); do
-    mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
-    if [[ -n "$mask" ]] && (((16#$mask >> ($2 - 1)) & 1)); then
-      return 0
-    fi
-    sleep 0.05
-  done
-  fail "container $1 (pid $pid) never installed its handler for signal $2"
 }
 
 remove() { pm rm -f -t 0 "$@" >/dev/null 2>&1 || true; }
@@ -240,7 +188,7 @@ case_exec_tty() {
 case_stop() {
   # The trap turns SIGTERM into exit 42: 137 would mean podman had to fall back to SIGKILL.
   start_detached stop1 sh -c 'trap "exit 42" TERM; sleep 300 & wait'
-  wait_for_handler stop1 15
+  wait_for_handler "$(ctr_pid stop1)" 15
   run pm stop -t 10 stop1
   expect_rc 0 "podman stop"
   run pm inspect --format '{{.State.Status}} {{.State.ExitCode}}' stop1
@@ -250,7 +198,7 @@ case_stop() {
 
 case_kill() {
   start_detached kill1 sh -c 'trap "exit 7" USR1; sleep 300 & wait'
-  wait_for_handler kill1 10
+  wait_for_handler "$(ctr_pid kill1)" 10
   run pm kill -s USR1 kill1
   expect_rc 0 "podman kill -s USR1"
   run pm wait kill1
@@ -265,12 +213,10 @@ case_kill() {
 
 case_pause_unpause() {
   start_detached pause1 sleep 300
-  local dir file frozen thawed
-  dir=$(host_cgroup_dir pause1 freezer)
-  if [[ -e "$dir/freezer.state" ]]; then
-    file=$dir/freezer.state frozen=FROZEN thawed=THAWED
-  else
-    file=$dir/cgroup.freeze frozen=1 thawed=0
+  local file frozen=FROZEN thawed=THAWED
+  file=$(cgroup_file_of "$(ctr_pid pause1)" freezer freezer.state cgroup.freeze)
+  if [[ "$file" == */cgroup.freeze ]]; then
+    frozen=1 thawed=0
   fi
   run pm pause pause1
   expect_rc 0 "podman pause"
@@ -290,13 +236,8 @@ case_update() {
   start_detached update1 sleep 300
   run pm update --memory 96m update1
   expect_rc 0 "podman update --memory 96m"
-  local dir value
-  dir=$(host_cgroup_dir update1 memory)
-  if [[ -e "$dir/memory.limit_in_bytes" ]]; then
-    value=$(<"$dir/memory.limit_in_bytes")
-  else
-    value=$(<"$dir/memory.max")
-  fi
+  local value
+  value=$(<"$(cgroup_file_of "$(ctr_pid update1)" memory memory.limit_in_bytes memory.max)")
   [[ "$value" == 100663296 ]] || fail "memory limit after update is $value, expected 100663296"
   remove update1
 }
@@ -334,7 +275,7 @@ case_uidmap() {
   run prun -d --name uidmap1 --uidmap 0:200000:65536 --gidmap 0:200000:65536 "$IMAGE" sleep 300
   expect_rc 0 "run -d --uidmap 0:200000:65536"
   local pid
-  pid=$(pm inspect --format '{{.State.Pid}}' uidmap1)
+  pid=$(ctr_pid uidmap1)
   [[ $(awk '{ print $1, $2, $3 }' "/proc/$pid/uid_map") == "0 200000 65536" ]] ||
     fail "uid_map of the container is '$(<"/proc/$pid/uid_map")'"
   [[ $(awk '{ print $1, $2, $3 }' "/proc/$pid/gid_map") == "0 200000 65536" ]] ||
@@ -435,7 +376,6 @@ CASES=(
 
 # --- main -------------------------------------------------------------------------------
 
-start=$(date +%s)
 tar -C "$ROOTFS" --exclude=./CMakeFiles --exclude=./CTestTestfile.cmake \
   --exclude=./cmake_install.cmake -cf "$WORK/rootfs.tar" .
 if ! pm import "$WORK/rootfs.tar" "$IMAGE" >"$WORK/import.log" 2>&1; then
@@ -444,26 +384,7 @@ if ! pm import "$WORK/rootfs.tar" "$IMAGE" >"$WORK/import.log" 2>&1; then
 fi
 echo "podman $(podman --version | awk '{ print $3 }'), runtime $BRICK, image $IMAGE"
 
-failed=()
-passed=0
-for c in "${CASES[@]}"; do
-  [[ -z "$ONLY" || "$c" =~ $ONLY ]] || continue
-  t0=$(date +%s%N)
-  set +e
-  (set -e; "case_$c") >"$WORK/case.log" 2>&1
-  rc=$?
-  set -e
-  took=$(awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f s", ns / 1e9 }')
-  if ((rc == 0)); then
-    echo "PASS $c ($took)"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $c ($took): $(tail -n 1 "$WORK/case.log")"
-    head -n -1 "$WORK/case.log" | sed 's/^/    /'
-    pm rm -af -t 0 >/dev/null 2>&1 || true  # what the failed case did not get to remove
-    failed+=("$c")
-  fi
-done
+# After a failed case: remove what it did not get to.
+case_cleanup() { pm rm -af -t 0; }
 
-echo "podman_e2e: $passed passed, ${#failed[@]} failed in $(($(date +%s) - start)) s${failed:+: ${failed[*]}}"
-((${#failed[@]} == 0))
+run_cases "$ONLY"
