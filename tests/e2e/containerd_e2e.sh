@@ -15,7 +15,10 @@
 # ctr passes them per container, which is what --runc-binary does. docs/kubernetes.md has
 # the CRI configuration.
 set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
+# No case reads the suite's own stdin (CI may give none); each brings its own.
+exec </dev/null
 
 if (($# < 2)); then
   echo "usage: $0 BRICK ROOTFS [CASE_REGEX]" >&2
@@ -74,7 +77,8 @@ cleanup() {
   fi
   # Shim sockets of shims that cleanup has to kill: the shims cannot remove them then.
   local sockets=() pid
-  sockets=($(sed -n 's|^unix://||p' "$WORK"/state/io.containerd.runtime.v2.task/*/*/address 2>/dev/null))
+  mapfile -t sockets < <(sed -n 's|^unix://||p' \
+    "$WORK"/state/io.containerd.runtime.v2.task/*/*/address 2>/dev/null)
   for pid in $(our_shims); do
     kill -KILL "$pid" 2>/dev/null
   done
@@ -253,7 +257,7 @@ do_run() {
   else
     [[ "$fs" != overlay ]] || fail "root filesystem is overlay with the native snapshotter"
   fi
-  [[ -z "$(c container ls -q | grep -x "run-$snap")" ]] || fail "ctr run --rm left container run-$snap"
+  ! c container ls -q | grep -qx "run-$snap" || fail "ctr run --rm left container run-$snap"
   [[ ! -e "$BRICK_ROOT/$NS/run-$snap" ]] || fail "brick state $BRICK_ROOT/$NS/run-$snap left after --rm"
 }
 
@@ -398,6 +402,7 @@ case_nothing_left_behind() {
   ((${#left[@]} == 0)) || fail "left behind after every task was deleted: ${left[*]}"
 }
 
+# shellcheck disable=SC2034  # read by run_cases in lib.sh
 CASES=()
 for snap in overlayfs native; do
   for what in run brick_is_the_runtime stdin_and_fds tty ps exec pause_resume kill delete; do

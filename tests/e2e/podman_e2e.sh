@@ -11,7 +11,10 @@
 # also drops --runtime-flag from its exit command, so a --root given that way would
 # leave state behind). Everything the suite creates is removed on exit, whatever happens.
 set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
+# No case reads the suite's own stdin (CI may give none); each brings its own.
+exec </dev/null
 
 if (($# < 2)); then
   echo "usage: $0 BRICK ROOTFS [CASE_REGEX]" >&2
@@ -338,18 +341,18 @@ case_no_leaked_fds() {
 
 case_concurrent_runs() {
   # Engines start containers side by side; every one must succeed.
-  local i pids=() failed=0
+  local i pids=() bad=0
   for i in 1 2 3 4; do
     prun --rm "$IMAGE" true >"$WORK/conc.$i" 2>&1 &
     pids+=($!)
   done
   for i in "${!pids[@]}"; do
     if ! wait "${pids[$i]}"; then
-      failed=1
+      bad=1
       echo "concurrent run $((i + 1)): $(<"$WORK/conc.$((i + 1))")" >&2
     fi
   done
-  ((failed == 0)) || fail "some of 4 concurrent podman runs failed (see above)"
+  ((bad == 0)) || fail "some of 4 concurrent podman runs failed (see above)"
 }
 
 case_nothing_left_behind() {
@@ -366,6 +369,7 @@ case_nothing_left_behind() {
   [[ -n "$(created_ids)" ]] || fail "no container was created (the event log is empty)"
 }
 
+# shellcheck disable=SC2034  # read by run_cases in lib.sh
 CASES=(
   run_rm_exit_0 run_exit_code run_missing_executable run_tty run_interactive_stdin
   exec exec_tty stop kill pause_unpause update
