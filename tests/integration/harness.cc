@@ -22,7 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 // After the process exits, anything still holding its stdout open outlived it; do not wait
 // the whole deadline for that.
-constexpr auto kDrainAfterExit = std::chrono::seconds(5);
 
 void CloseFd(int& fd) {
   if (fd >= 0) {
@@ -87,6 +86,7 @@ Process Process::Start(const std::vector<std::string>& argv, const RunOptions& o
   Process p;
   p.argv_ = argv;
   p.deadline_ = Clock::now() + options.timeout;
+  p.drain_after_exit_ = options.drain_after_exit;
   int out_pipe[2] = {-1, -1};
   int err_pipe[2] = {-1, -1};
   int in_pipe[2] = {-1, -1};
@@ -340,8 +340,8 @@ bool Process::PumpUntil(Pred pred) {
     }
     auto now = Clock::now();
     auto limit = deadline_;
-    if (exited_at && *exited_at + kDrainAfterExit < limit) {
-      limit = *exited_at + kDrainAfterExit;
+    if (exited_at && *exited_at + drain_after_exit_ < limit) {
+      limit = *exited_at + drain_after_exit_;
     }
     if (now >= limit) {
       return false;
@@ -377,7 +377,7 @@ RunResult Process::Wait() {
     KillGroup();
   } else if (!done) {
     result_.err += "\n[harness: stdout/stderr still open " +
-                   std::to_string(kDrainAfterExit.count()) +
+                   std::to_string(drain_after_exit_.count() / 1000) +
                    " s after the process exited: something it started outlived it]\n";
   }
   int status = 0;

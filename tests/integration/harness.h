@@ -33,6 +33,9 @@ struct RunOptions {
   // Leave the caller's other fds without FD_CLOEXEC alone (they are inherited as a real
   // caller's would be). The harness's own fds are always close-on-exec.
   std::chrono::seconds timeout{30};
+  // How long to keep reading stdout/stderr once the process has exited: a process it left
+  // behind (a detached container's init) may hold the pipes open.
+  std::chrono::milliseconds drain_after_exit{5000};
 };
 
 struct RunResult {
@@ -98,6 +101,7 @@ class Process {
   int pty_master_ = -1;
   bool exited_ = false;
   std::chrono::steady_clock::time_point deadline_;
+  std::chrono::milliseconds drain_after_exit_{5000};
   RunResult result_;
 };
 

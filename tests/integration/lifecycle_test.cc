@@ -13,6 +13,7 @@
 
 #include "container.h"
 #include "harness.h"
+#include "lifecycle_fixture.h"
 
 namespace brick::integration {
 namespace {
@@ -20,47 +21,7 @@ namespace {
 using json = nlohmann::json;
 using ::testing::HasSubstr;
 
-class LifecycleTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    root_ = state_.path();
-    id_ = UniqueId("lc");
-    ASSERT_TRUE(MakeBundle(bundle_.path(), kRootfs, [](json&) {}, id_));
-    SetScript("echo started; sleep 60");
-  }
-  void TearDown() override {
-    Brick({"delete", "--force", id_});
-    EXPECT_TRUE(CgroupDirsFor(id_).empty()) << ::testing::PrintToString(CgroupDirsFor(id_));
-  }
-  void SetScript(const std::string& script) {
-    std::ifstream in(bundle_ / "config.json");
-    json c = json::parse(in);
-    c["process"]["args"] = {"/bin/sh", "-c", script, id_};
-    ASSERT_TRUE(WriteFile(bundle_ / "config.json", c.dump(2)));
-  }
-  RunResult Brick(std::vector<std::string> args) {
-    args.insert(args.begin(), {kBrick, "--root", root_});
-    return RunCommand(args);
-  }
-  std::string Status() {
-    RunResult r = Brick({"state", id_});
-    if (r.ExitCode() != 0) {
-      return "error: " + r.err;
-    }
-    return json::parse(r.out).at("status").get<std::string>();
-  }
-  RunResult Create(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"create", "--bundle", bundle_.path()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(id_);
-    return Brick(args);
-  }
-
-  TempDir state_;
-  TempDir bundle_;
-  std::string root_;
-  std::string id_;
-};
+using LifecycleTest = DetachedContainerTest;
 
 TEST_F(LifecycleTest, CreateStartKillDelete) {
   std::string pid_file = bundle_ / "init.pid";

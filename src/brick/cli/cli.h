@@ -46,6 +46,7 @@ Action RegisterResume(CLI::App& app);
 Action RegisterSeccomp(CLI::App& app);
 Action RegisterProfile(CLI::App& app);
 Action RegisterCheck(CLI::App& app);
+Action RegisterExec(CLI::App& app);
 
 // Applies the host policy (--policy, default /etc/brick/policy.toml) to a config about
 // to be created: refuses it when the policy file says so, else logs the warnings.

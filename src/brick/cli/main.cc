@@ -123,6 +123,7 @@ int Main(int argc, char** argv) {
   add("ps", "List the processes of a container", RegisterPs);
   add("pause", "Freeze every process of a container", RegisterPause);
   add("resume", "Thaw a paused container", RegisterResume);
+  add("exec", "Run another process in a running container", RegisterExec);
   add("seccomp", "Learn, explain and compare seccomp profiles", RegisterSeccomp);
   add("profile", "Check, compile and export one-file isolation profiles", RegisterProfile);
   add("check", "Audit a profile, config, bundle or running container", RegisterCheck);

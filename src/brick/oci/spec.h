@@ -393,4 +393,9 @@ Status ValidateSpec(const Spec& spec);
 // Serializes the model back to config.json text (pretty-printed, 2-space indent).
 std::string SerializeSpec(const Spec& spec);
 
+// A process.json (`brick exec --process`): one OCI process object, parsed and validated.
+// Errors name the field as "process.<field>".
+Result<Process> ParseProcess(std::string_view json_text);
+Status ValidateProcessObject(const Process& process);
+
 }  // namespace brick::oci

@@ -1150,6 +1150,23 @@ Result<Spec> LoadSpecFile(const std::string& path) {
   return spec;
 }
 
+Result<Process> ParseProcess(std::string_view json_text) {
+  Json doc;
+  try {
+    doc = Json::parse(json_text);
+  } catch (const std::exception& e) {
+    return Fail("process.json is not valid JSON: {}", StripExceptionId(e.what()));
+  }
+  Process process;
+  try {
+    BRICK_TRY(Read(doc, "process", &process));
+  } catch (const std::exception& e) {
+    return Fail("process.json could not be read: {}", StripExceptionId(e.what()));
+  }
+  BRICK_TRY(ValidateProcessObject(process));
+  return process;
+}
+
 std::string SerializeSpec(const Spec& spec) {
   OutJson o = OutJson::object();
   o["ociVersion"] = spec.oci_version;

@@ -820,6 +820,8 @@ Status ValidateLinuxMisc(const Linux& l) {
 
 }  // namespace
 
+Status ValidateProcessObject(const Process& process) { return ValidateProcess(process); }
+
 Status ValidateSpec(const Spec& spec) {
   BRICK_TRY(ValidateVersion(spec.oci_version));
   if (spec.root.path.empty()) {

@@ -19,50 +19,30 @@
 #include "brick/oci/spec.h"
 #include "brick/runtime/default_spec.h"
 #include "brick/runtime/foreground.h"
+#include "brick/runtime/hooks.h"
 #include "brick/runtime/init.h"
 #include "brick/runtime/plan.h"
 #include "brick/runtime/state_store.h"
 #include "brick/seccomp/filter_cache.h"
 #include "brick/runtime/console_socket.h"
+#include "brick/runtime/spawn.h"
 #include "brick/runtime/sync_socket.h"
 #include "brick/sys/fs.h"
 
 namespace brick::runtime {
 namespace {
 
-// Owns the cloned init until it has been reaped: on every early return it is killed
-// and reaped, so a failed start leaves no process behind.
-class ChildGuard {
- public:
-  ChildGuard(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
-  ChildGuard(const ChildGuard&) = delete;
-  ChildGuard& operator=(const ChildGuard&) = delete;
-  ~ChildGuard() {
-    if (pid_ > 0) {
-      syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
-      siginfo_t info;
-      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  int pidfd() const { return pidfd_.get(); }
-  void Reaped() { pid_ = -1; }
-  // The init outlives brick (create): neither kill nor reap it.
-  void Release() { pid_ = -1; }
-
- private:
-  pid_t pid_;
-  UniqueFd pidfd_;
-};
-
 // The device cgroup must let the container open what brick itself put in /dev. Rules
 // already in the config are not repeated.
 void AllowCreatedDevices(const isolation::DevPlan& dev, oci::Resources* res) {
   auto allow = [res](char type, int64_t major, std::optional<int64_t> minor) {
-    oci::DeviceCgroupRule rule{true, type, major, minor, "rw"};
+    // "m" too: the init makes these nodes with mknod, and the parent may have moved it
+    // into the cgroup by then (the placement overlaps the mount set-up).
+    oci::DeviceCgroupRule rule{true, type, major, minor, "rwm"};
     for (const auto& r : res->devices) {
       if (r.allow && r.type == rule.type && r.major == rule.major && r.minor == rule.minor &&
-          r.access.find('r') != std::string::npos && r.access.find('w') != std::string::npos) {
+          r.access.find('r') != std::string::npos && r.access.find('w') != std::string::npos &&
+          r.access.find('m') != std::string::npos) {
         return;
       }
     }
@@ -155,6 +135,13 @@ Result<ContainerPlan> PlanContainer(const oci::Spec& spec, const RunRequest& req
   plan.secrets = BRICK_TRY_VALUE(LoadSecrets(spec));
   plan.no_new_privileges = p.no_new_privileges;
   plan.terminal = p.terminal;
+  if (spec.hooks) {
+    const oci::Hooks& h = *spec.hooks;
+    plan.create_container_hooks = h.create_container;
+    plan.start_container_hooks = h.start_container;
+    plan.hooks_barrier = !h.prestart.empty() || !h.create_runtime.empty() ||
+                         !h.create_container.empty() || !h.start_container.empty();
+  }
   return plan;
 }
 
@@ -238,30 +225,6 @@ void SweepStaleForegroundState(const std::string& root) {
       (void)(*dir)->Remove();
     }
   }
-}
-
-Error ChildError(const std::string& payload) {
-  auto colon = payload.find(':');
-  auto errnum = ParseI64(std::string_view(payload).substr(0, colon));
-  if (colon == std::string::npos || !errnum) {
-    return Error(payload);
-  }
-  return Error(payload.substr(colon + 1), static_cast<int>(*errnum));
-}
-
-Result<std::pair<pid_t, UniqueFd>> CloneInit(int flags) {
-  int pidfd = -1;
-  struct clone_args args = {};
-  args.flags = static_cast<uint64_t>(flags) | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  fflush(stdout);
-  fflush(stderr);
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) {
-    return ErrnoFail(errno, "clone the container init");
-  }
-  return std::pair<pid_t, UniqueFd>(static_cast<pid_t>(pid), UniqueFd(pid == 0 ? -1 : pidfd));
 }
 
 }  // namespace
@@ -376,6 +339,27 @@ Result<int> RunContainer(const RunRequest& req) {
     plan.close_in_child.push_back(lease->lock_fd());
   }
 
+  // poststop hooks run once the container is gone: at the end of a foreground run, or
+  // when a create fails after the init existed (runtime.md, lifecycle step 12-13). For a
+  // created container `brick delete` runs them. Declared before the cgroup and the child,
+  // so it runs after they have been destroyed.
+  struct PoststopHooks {
+    const oci::Spec* spec;
+    ContainerState* state;
+    bool armed = false;
+    ~PoststopHooks() {
+      if (!armed || !spec->hooks || spec->hooks->poststop.empty()) {
+        return;
+      }
+      std::vector<std::string> warnings;
+      RunHooksWarnOnly(spec->hooks->poststop, "poststop",
+                       OciStateJson(*state, ContainerStatus::kStopped), &warnings);
+      for (const auto& w : warnings) {
+        fmt::print(stderr, "brick: warning: {}\n", w);
+      }
+    }
+  } poststop{&spec, &state};
+
   cgroup::ScopedCgroup cgroup(std::move(manager));
   BRICK_TRY(cgroup->Create());
   BRICK_TRY(cgroup->Apply(resources));
@@ -395,7 +379,7 @@ Result<int> RunContainer(const RunRequest& req) {
   if (!cwd || chdir(plan.rootfs.rootfs.c_str()) != 0) {
     return ErrnoFail(errno, "root.path: enter {}", plan.rootfs.rootfs);
   }
-  auto cloned = CloneInit(plan.ns.clone_flags);
+  auto cloned = CloneChild(plan.ns.clone_flags);
   if (cloned && cloned->first != 0 && fchdir(cwd.get()) != 0) {
     return ErrnoFail(errno, "return to brick's working directory");
   }
@@ -409,6 +393,8 @@ Result<int> RunContainer(const RunRequest& req) {
   }
   ChildGuard child(cloned->first, std::move(cloned->second));
   child_end.Close();
+  state.pid = child.pid();
+  poststop.armed = true;
 
   // An init that failed while the parent was busy has already said why, which explains
   // more than the parent's own "broken pipe" or "no such process" would.
@@ -448,6 +434,20 @@ Result<int> RunContainer(const RunRequest& req) {
     if (msg.type == SyncMessage::kError) {
       return std::unexpected(ChildError(msg.payload).Wrap(context));
     }
+    if (msg.type == SyncMessage::kHooks) {
+      // The init's mounts are ready and it has not pivoted: the runtime-namespace hooks.
+      state.pid_start_time = ProcessStartTime(child.pid()).value_or(0);
+      std::string json = OciStateJson(state, ContainerStatus::kCreating);
+      if (json.size() > kMaxSyncPayload) {
+        return Fail("{}: the state JSON for hooks is {} bytes, over {}; shorten the annotations",
+                    context, json.size(), kMaxSyncPayload);
+      }
+      const oci::Hooks& h = *spec.hooks;
+      BRICK_TRY(RunHooks(h.prestart, "prestart", json), context);
+      BRICK_TRY(RunHooks(h.create_runtime, "createRuntime", json), context);
+      BRICK_TRY(parent_end.Send(SyncMessage::kHooksDone, json), context);
+      continue;
+    }
     break;  // kReady (detached), or EOF: the init exec'd the container process
   }
 
@@ -476,10 +476,17 @@ Result<int> RunContainer(const RunRequest& req) {
     (void)cgroup.Release();
     child.Release();
     state_guard.keep = true;
+    poststop.armed = false;  // `brick delete` runs them
     return 0;
   }
   parent_end.Close();
   state_dir.Unlock();  // brick kill, state and ps may now act on the running container
+  if (spec.hooks && !spec.hooks->poststart.empty()) {
+    // The program runs; a failing poststart hook stops it (lifecycle step 9).
+    BRICK_TRY(RunHooks(spec.hooks->poststart, "poststart",
+                       OciStateJson(state, ContainerStatus::kRunning)),
+              context);
+  }
 
   RawTerminal raw;
   if (master) {

@@ -11,21 +11,13 @@
 #include "brick/isolation/hygiene.h"
 #include "brick/isolation/network.h"
 #include "brick/isolation/process_user.h"
+#include "brick/runtime/final_steps.h"
+#include "brick/runtime/hooks.h"
+#include "brick/runtime/spawn.h"
 #include "brick/sys/fs.h"
 
 namespace brick::runtime {
 namespace {
-
-void ResetSignals() {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) {
-      signal(sig, SIG_DFL);
-    }
-  }
-}
 
 // Runs `step` with the process dumpable. While an init is non-dumpable the kernel
 // makes its /proc/self files belong to the host's root, which the container's root
@@ -82,14 +74,34 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
     tty = std::move(console.peer);
   }
   BRICK_TRY(WriteSecrets(root.get(), plan.secrets, plan.ids.uid, plan.ids.gid));
-  root = BRICK_TRY_VALUE(isolation::PivotRoot(root.get()));
 
   // The parent moves us into the cgroup while we set up mounts (a cgroup v1 migration
   // waits for an RCU grace period, so the two overlap). Nothing of the container runs
-  // before this point.
-  Received placed = BRICK_TRY_VALUE(sync.Receive());
-  if (placed.type != SyncMessage::kPlaced) {
-    _exit(kInitFailedStatus);
+  // before this point. Hooks need the placement first.
+  auto wait_placed = [&]() -> Status {
+    Received placed = BRICK_TRY_VALUE(sync.Receive());
+    if (placed.type != SyncMessage::kPlaced) {
+      _exit(kInitFailedStatus);
+    }
+    return Ok();
+  };
+  std::string state_json;
+  if (plan.hooks_barrier) {
+    BRICK_TRY(wait_placed());
+    // prestart and createRuntime run in the parent, in the runtime namespaces, now that
+    // the mounts are done and before pivot_root; createContainer runs here, in ours.
+    BRICK_TRY(sync.Send(SyncMessage::kHooks));
+    Received done = BRICK_TRY_VALUE(sync.Receive());
+    if (done.type != SyncMessage::kHooksDone) {
+      _exit(kInitFailedStatus);
+    }
+    state_json = std::move(done.payload);
+    BRICK_TRY(RunHooks(plan.create_container_hooks, "createContainer",
+                       StateJsonWithStatus(state_json, "creating")));
+  }
+  root = BRICK_TRY_VALUE(isolation::PivotRoot(root.get()));
+  if (!plan.hooks_barrier) {
+    BRICK_TRY(wait_placed());
   }
   BRICK_TRY(isolation::EnterCgroupNamespace(plan.ns));
 
@@ -140,37 +152,13 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
     }
   }
 
-  // Capabilities and the id switch: bounding set first (needs CAP_SETPCAP), then the
-  // uid change keeping caps, then the final sets.
-  auto install_seccomp = [&]() -> Status {
-    if (plan.seccomp) {
-      BRICK_TRY(seccomp::InstallFilter(*plan.seccomp), "linux.seccomp: install the filter");
-    }
-    return Ok();
-  };
-  if (!plan.no_new_privileges) {
-    // Without no_new_privs the kernel only takes a filter from a task holding
-    // CAP_SYS_ADMIN, so it goes in before the capabilities are dropped.
-    BRICK_TRY(install_seccomp());
-  }
-  BRICK_TRY(isolation::ApplyBoundingSet(sys, plan.caps));
-  BRICK_TRY(isolation::SwitchIdsKeepingCaps(sys, plan.ids));
-  BRICK_TRY(isolation::ApplyCapSets(sys, plan.caps));
-  BRICK_TRY(isolation::ApplyAmbientSet(sys, plan.caps));
-  // Changing ids resets both of these; set them again for the last stretch before exec.
-  BRICK_TRY(isolation::SetNonDumpable(sys));
-  if (!plan.detached) {
-    BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent));
-  }
-  BRICK_TRY(isolation::ApplyFdHygiene(sys, plan.fds));
-  if (plan.no_new_privileges) {
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-      return ErrnoFail(errno, "process.noNewPrivileges: set no_new_privs");
-    }
-    BRICK_TRY(install_seccomp());
-  }
-  execve(exe.c_str(), process.argv.data(), process.envp.data());
-  return ErrnoFail(errno, "exec {}", exe);
+  // After `start` (or at once for run), before the user's program: in the container.
+  BRICK_TRY(RunHooks(plan.start_container_hooks, "startContainer",
+                     StateJsonWithStatus(state_json, "created")));
+
+  FinalSteps last{plan.caps, plan.ids,           plan.seccomp, plan.no_new_privileges,
+                  plan.fds,  !plan.detached, plan.expected_parent};
+  return DropPrivilegesAndExec(sys, last, exe, process);
 }
 
 }  // namespace
@@ -178,14 +166,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
 void RunContainerInit(const ContainerPlan& plan, SyncSocket& sync) {
   auto s = InitSteps(plan, sync);
   // Only reached on failure.
-  // errno travels in front of the text so the parent can rebuild the Error. A detached
-  // init whose creator has gone can only tell the container's stderr.
-  if (!sync.Send(SyncMessage::kError,
-                 fmt::format("{}:{}", s.error().errnum(), s.error().context()))) {
-    std::string line = fmt::format("brick: container {}: {}\n", plan.id, s.error().message());
-    (void)!write(STDERR_FILENO, line.data(), line.size());
-  }
-  _exit(kInitFailedStatus);
+  ReportChildFailure(sync, plan.id, s.error());
 }
 
 }  // namespace brick::runtime

@@ -16,19 +16,10 @@
 #include "brick/cgroup/path.h"
 #include "brick/isolation/idmap_alloc.h"
 #include "brick/runtime/container.h"
+#include "brick/runtime/hooks.h"
 
 namespace brick::runtime {
 namespace {
-
-Result<std::unique_ptr<cgroup::Manager>> AdoptCgroup(const ContainerState& s) {
-  cgroup::Options opts;
-  opts.parent = s.cgroup_parent;
-  auto layout = BRICK_TRY_VALUE(cgroup::DetectLayout(opts.fs_root));
-  auto path = BRICK_TRY_VALUE(cgroup::ResolveCgroupsPath(s.cgroups_path, s.id, opts));
-  auto manager = BRICK_TRY_VALUE(cgroup::NewManager(layout, path, opts));
-  BRICK_TRY(manager->AdoptExisting());
-  return manager;
-}
 
 // Signals the init through a pidfd, after checking its start time, so that a pid the
 // kernel has meanwhile given to another process is never signalled.
@@ -83,6 +74,16 @@ Result<int> ParseSignal(std::string_view text) {
               text);
 }
 
+Result<std::unique_ptr<cgroup::Manager>> AdoptContainerCgroup(const ContainerState& s) {
+  cgroup::Options opts;
+  opts.parent = s.cgroup_parent;
+  auto layout = BRICK_TRY_VALUE(cgroup::DetectLayout(opts.fs_root));
+  auto path = BRICK_TRY_VALUE(cgroup::ResolveCgroupsPath(s.cgroups_path, s.id, opts));
+  auto manager = BRICK_TRY_VALUE(cgroup::NewManager(layout, path, opts));
+  BRICK_TRY(manager->AdoptExisting());
+  return manager;
+}
+
 Status StartContainer(const LifecycleOptions& o, const std::string& id) {
   BRICK_TRY(ValidateContainerId(id));
   StateStore store(o.state_root);
@@ -117,6 +118,17 @@ Status StartContainer(const LifecycleOptions& o, const std::string& id) {
   }
   if (unlink(dir.FifoPath().c_str()) != 0) {
     return ErrnoFail(errno, "start container {}: remove exec.fifo", id);
+  }
+  auto spec = oci::LoadSpecFile(dir.ConfigPath());
+  if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
+    // The program runs. A failing poststart hook stops the container (lifecycle step 9);
+    // the caller's `delete` then removes it and runs the poststop hooks.
+    auto hooks = RunHooks(spec->hooks->poststart, "poststart",
+                          OciStateJson(s, ContainerStatus::kRunning));
+    if (!hooks) {
+      (void)SignalInit(s, SIGKILL);
+      return std::unexpected(std::move(hooks.error()).Wrap(fmt::format("start container {}", id)));
+    }
   }
   return Ok();
 }
@@ -154,7 +166,7 @@ Status KillContainer(const LifecycleOptions& o, const std::string& id, int signa
   if (!all) {
     return SignalInit(s, signal);
   }
-  auto manager = BRICK_TRY_VALUE(AdoptCgroup(s));
+  auto manager = BRICK_TRY_VALUE(AdoptContainerCgroup(s));
   for (pid_t pid : BRICK_TRY_VALUE(manager->Pids())) {
     if (kill(pid, signal) != 0 && errno != ESRCH) {
       return ErrnoFail(errno, "signal {} to pid {} of container {}", signal, pid, id);
@@ -194,7 +206,7 @@ Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool fo
   if (Alive(st)) {
     (void)SignalInit(s, SIGKILL);
   }
-  auto manager = AdoptCgroup(s);
+  auto manager = AdoptContainerCgroup(s);
   if (manager) {
     if (st == ContainerStatus::kPaused) {
       (void)(*manager)->Thaw();
@@ -210,7 +222,18 @@ Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool fo
     alloc.state_dir = o.state_root + "/.idmap";
     BRICK_TRY(isolation::FreeKeptSlot(alloc, *s.id_slot, dir.dir()));
   }
-  return dir.Remove();
+  auto spec = oci::LoadSpecFile(dir.ConfigPath());
+  BRICK_TRY(dir.Remove());
+  // After the container is gone, before delete returns; failures are warnings.
+  if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
+    std::vector<std::string> warnings;
+    RunHooksWarnOnly(spec->hooks->poststop, "poststop", OciStateJson(s, ContainerStatus::kStopped),
+                     &warnings);
+    for (const auto& w : warnings) {
+      fmt::print(stderr, "brick: warning: {}\n", w);
+    }
+  }
+  return Ok();
 }
 
 Result<std::vector<pid_t>> ContainerPids(const LifecycleOptions& o, const std::string& id) {
@@ -218,7 +241,7 @@ Result<std::vector<pid_t>> ContainerPids(const LifecycleOptions& o, const std::s
   if (!Alive(info.status)) {
     return std::vector<pid_t>{};
   }
-  auto manager = BRICK_TRY_VALUE(AdoptCgroup(info.state));
+  auto manager = BRICK_TRY_VALUE(AdoptContainerCgroup(info.state));
   return manager->Pids();
 }
 
@@ -230,7 +253,7 @@ Status PauseContainer(const LifecycleOptions& o, const std::string& id) {
   if (StatusOf(s, dir.dir()) != ContainerStatus::kRunning) {
     return ErrnoFail(ESRCH, "container {} not running", id);
   }
-  auto manager = BRICK_TRY_VALUE(AdoptCgroup(s));
+  auto manager = BRICK_TRY_VALUE(AdoptContainerCgroup(s));
   BRICK_TRY(manager->Freeze(), fmt::format("pause container {}", id));
   s.paused = true;
   return dir.Save(s);
@@ -244,7 +267,7 @@ Status ResumeContainer(const LifecycleOptions& o, const std::string& id) {
   if (StatusOf(s, dir.dir()) != ContainerStatus::kPaused) {
     return Fail("container {} is not paused", id);
   }
-  auto manager = BRICK_TRY_VALUE(AdoptCgroup(s));
+  auto manager = BRICK_TRY_VALUE(AdoptContainerCgroup(s));
   BRICK_TRY(manager->Thaw(), fmt::format("resume container {}", id));
   s.paused = false;
   return dir.Save(s);

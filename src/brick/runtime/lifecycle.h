@@ -13,10 +13,12 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "brick/base/error.h"
+#include "brick/cgroup/manager.h"
 #include "brick/runtime/state_store.h"
 
 namespace brick::runtime {
@@ -46,6 +48,10 @@ Result<std::vector<pid_t>> ContainerPids(const LifecycleOptions& o, const std::s
 
 Status PauseContainer(const LifecycleOptions& o, const std::string& id);
 Status ResumeContainer(const LifecycleOptions& o, const std::string& id);
+
+// The existing cgroup of a container, found from its state (linux.cgroupsPath and the
+// cgroup parent it was created with). The manager does not own the cgroup.
+Result<std::unique_ptr<cgroup::Manager>> AdoptContainerCgroup(const ContainerState& state);
 
 // "TERM", "SIGTERM", "15" → 15; anything outside 1..64 is an error naming the value.
 Result<int> ParseSignal(std::string_view text);

@@ -54,6 +54,11 @@ struct ContainerPlan {
   std::vector<Secret> secrets;  // read by the parent, written into /run/secrets by the init
   isolation::FdHygienePlan fds;
   pid_t expected_parent = 0;  // what getppid() returns in the init (0 across a pid ns)
+  // OCI hooks (hooks.h). With any create or startContainer hook, the init stops before
+  // pivot_root for the parent's prestart/createRuntime hooks and gets the state JSON.
+  bool hooks_barrier = false;
+  std::vector<oci::Hook> create_container_hooks;
+  std::vector<oci::Hook> start_container_hooks;
   bool root_mapped = true;  // container uid 0 exists in the user namespace
 };
 

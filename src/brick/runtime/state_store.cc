@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -62,16 +63,26 @@ const char* ContainerStatusName(ContainerStatus s) {
 Result<ContainerDir> StateStore::Create(const std::string& id) const {
   BRICK_TRY(MkdirAll(root_), "state store");
   std::string dir = root_ + "/" + id;
-  if (mkdir(dir.c_str(), 0700) != 0) {
-    if (errno == EEXIST) {
+  // The directory appears under its name already locked: it is made and locked under a
+  // hidden name, then renamed without replacing. Otherwise another brick's sweep of
+  // abandoned directories could take the lock of (and remove) a directory between its
+  // mkdir and its flock.
+  std::string staging = fmt::format("{}/.new-{}-{}", root_, id, getpid());
+  if (mkdir(staging.c_str(), 0700) != 0) {
+    return ErrnoFail(errno, "create state directory {}", staging);
+  }
+  auto lock = LockDir(staging);
+  if (!lock) {
+    rmdir(staging.c_str());
+    return std::unexpected(lock.error());
+  }
+  if (renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, dir.c_str(), RENAME_NOREPLACE) != 0) {
+    int err = errno;
+    rmdir(staging.c_str());
+    if (err == EEXIST) {
       return ErrnoFail(EEXIST, "container {} already exists; pick another id or delete it first", id);
     }
-    return ErrnoFail(errno, "create state directory {}", dir);
-  }
-  auto lock = LockDir(dir);
-  if (!lock) {
-    rmdir(dir.c_str());
-    return std::unexpected(lock.error());
+    return ErrnoFail(err, "create state directory {}", dir);
   }
   return ContainerDir(dir, std::move(*lock));
 }
@@ -129,7 +140,8 @@ void StateStore::RemoveAbandoned() const {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(root_, ec)) {
     std::string name = e.path().filename().string();
-    if (name.starts_with(".") || !e.is_directory() ||
+    // ".new-*": a create killed between its mkdir and its rename (see Create).
+    if ((name.starts_with(".") && !name.starts_with(".new-")) || !e.is_directory() ||
         std::filesystem::exists(e.path() / "state.json")) {
       continue;
     }

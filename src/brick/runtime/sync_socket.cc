@@ -9,7 +9,7 @@
 
 namespace brick::runtime {
 namespace {
-constexpr size_t kMaxMessage = 8192;
+constexpr size_t kMaxMessage = 65536;
 }
 
 Result<std::pair<SyncSocket, SyncSocket>> SyncSocket::Pair() {

@@ -26,6 +26,8 @@ enum class SyncMessage : char {
   kReady = 'R',     // child → parent: set up, blocked before exec (create/start)
   kDetach = 'D',    // parent → child: brick create is about to exit; outlive it
   kDetached = 'd',  // child → parent: parent-death signal cleared
+  kHooks = 'H',     // child → parent: mounts done, before pivot_root: run prestart/createRuntime
+  kHooksDone = 'h', // parent → child: they ran; payload is the state JSON for the init's hooks
   kEof = 0,         // the other end closed (for the child's end: exec succeeded)
 };
 
@@ -34,6 +36,9 @@ struct Received {
   std::string payload;
   UniqueFd fd;
 };
+
+// Payloads longer than this are cut (error texts) or refused by the caller (state JSON).
+inline constexpr size_t kMaxSyncPayload = 65535;
 
 class SyncSocket {
  public:
