@@ -21,6 +21,7 @@
 #include "brick/runtime/foreground.h"
 #include "brick/runtime/init.h"
 #include "brick/runtime/plan.h"
+#include "brick/runtime/seccomp_agent.h"
 #include "brick/runtime/state_store.h"
 #include "brick/seccomp/filter_cache.h"
 #include "brick/runtime/console_socket.h"
@@ -303,6 +304,8 @@ Result<int> RunContainer(const RunRequest& req) {
   if (!spec.process) {
     return Fail("process: a container needs a process to run; add process.args");
   }
+  // --learn and linux.seccomp.listenerPath: checked now, served once the init runs.
+  std::unique_ptr<ListenerHost> listener_host = BRICK_TRY_VALUE(PrepareSeccompListener(req, &spec));
 
   // CVE-2019-5736: when the container could write the brick binary, brick re-executes
   // itself from a sealed copy. That must happen before anything is changed, since the
@@ -345,6 +348,9 @@ Result<int> RunContainer(const RunRequest& req) {
     AllowCreatedDevices(plan.dev, &resources);
   }
   BRICK_TRY(manager->Validate(resources));
+  if (listener_host) {
+    listener_host->ConfigurePlan(&plan.seccomp, &plan.listener);
+  }
 
   // From here on the system changes; every resource below undoes itself.
   ContainerState state;
@@ -448,6 +454,20 @@ Result<int> RunContainer(const RunRequest& req) {
     if (msg.type == SyncMessage::kError) {
       return std::unexpected(ChildError(msg.payload).Wrap(context));
     }
+    if (msg.type == SyncMessage::kSeccompListener && listener_host) {
+      ContainerState creating = state;
+      creating.pid = child.pid();
+      auto init_failed = [&]() -> Status {
+        auto early = parent_end.TryReceive();
+        if (early && *early && (*early)->type == SyncMessage::kError) {
+          return std::unexpected(ChildError((*early)->payload));
+        }
+        return Ok();
+      };
+      BRICK_TRY(listener_host->TakeFromInit(msg.payload, creating, child.pidfd(), init_failed),
+                context);
+      continue;
+    }
     break;  // kReady (detached), or EOF: the init exec'd the container process
   }
 
@@ -488,6 +508,12 @@ Result<int> RunContainer(const RunRequest& req) {
   WaitResult result = BRICK_TRY_VALUE(
       WaitForeground(child.pid(), child.pidfd(), *signals, master.get(), plan.ns.new_pid));
   child.Reaped();
+  if (listener_host) {
+    std::string learned = BRICK_TRY_VALUE(listener_host->Finish());
+    if (!learned.empty()) {
+      fmt::print(stderr, "brick: {}\n", learned);
+    }
+  }
   if (result.signaled && result.signal == SIGKILL) {
     auto oom = cgroup->OomKilled();
     if (oom && *oom) {

@@ -11,6 +11,7 @@
 #include "brick/isolation/hygiene.h"
 #include "brick/isolation/network.h"
 #include "brick/isolation/process_user.h"
+#include "brick/runtime/seccomp_handoff.h"
 #include "brick/sys/fs.h"
 
 namespace brick::runtime {
@@ -122,6 +123,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   root.reset();
   isolation::ApplyUmask(sys, process.umask);
 
+  UniqueFd fifo;  // detached: kept open to announce a seccomp listener to brick start
   if (plan.detached) {
     // brick create returns once the container is ready; the init then outlives it and
     // waits here, still as the container's root, until `brick start` opens the fifo.
@@ -134,9 +136,12 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
       return ErrnoFail(errno, "clear the parent-death signal");
     }
     BRICK_TRY(sync.Send(SyncMessage::kDetached));
-    UniqueFd fifo(open(FdPath(plan.exec_fifo).c_str(), O_WRONLY | O_CLOEXEC));
+    fifo.reset(open(FdPath(plan.exec_fifo).c_str(), O_WRONLY | O_CLOEXEC));
     if (!fifo || write(fifo.get(), "0", 1) != 1) {
       return ErrnoFail(errno, "wait for brick start on exec.fifo");
+    }
+    if (!plan.listener.enabled) {
+      fifo.reset();
     }
   }
 
@@ -144,7 +149,17 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   // uid change keeping caps, then the final sets.
   auto install_seccomp = [&]() -> Status {
     if (plan.seccomp) {
-      BRICK_TRY(seccomp::InstallFilter(*plan.seccomp), "linux.seccomp: install the filter");
+      // A listener is announced to `brick run`/`create` on the sync socket, or to
+      // `brick start` on exec.fifo once create has returned (seccomp_agent.h).
+      auto announce = [&](const std::string& numbers) -> Status {
+        if (plan.detached) {
+          return WriteAll(fifo.get(), numbers + "\n");
+        }
+        return sync.Send(SyncMessage::kSeccompListener, numbers);
+      };
+      BRICK_TRY(InstallFilterForHandOff(*plan.seccomp, plan.listener, sync.fd(),
+                                        plan.fds.keep_through, announce),
+                "linux.seccomp: install the filter");
     }
     return Ok();
   };

@@ -26,6 +26,8 @@ enum class SyncMessage : char {
   kReady = 'R',     // child → parent: set up, blocked before exec (create/start)
   kDetach = 'D',    // parent → child: brick create is about to exit; outlive it
   kDetached = 'd',  // child → parent: parent-death signal cleared
+  kSeccompListener = 'S',  // child → parent: "N M", seccomp listener fd N is about to
+                          // exist; M is the release page (seccomp_handoff.h)
   kEof = 0,         // the other end closed (for the child's end: exec succeeded)
 };
 
