@@ -304,14 +304,15 @@ Result<int> RunContainer(const RunRequest& req) {
   if (!spec.process) {
     return Fail("process: a container needs a process to run; add process.args");
   }
-  // --learn and linux.seccomp.listenerPath: checked now, served once the init runs.
-  std::unique_ptr<ListenerHost> listener_host = BRICK_TRY_VALUE(PrepareSeccompListener(req, &spec));
 
   // CVE-2019-5736: when the container could write the brick binary, brick re-executes
   // itself from a sealed copy. That must happen before anything is changed, since the
   // re-executed brick starts over.
   BRICK_TRY(ProtectRuntimeBinary(spec));
   SweepStaleForegroundState(req.state_root);
+  // --learn and linux.seccomp.listenerPath: checked now, served once the init runs.
+  std::unique_ptr<ListenerHost> listener_host =
+      BRICK_TRY_VALUE(PrepareSeccompListener(req, &spec));
 
   // The container's state directory: a second create of the same id stops here, and
   // until the container is up, every failure removes the directory again.

@@ -200,13 +200,16 @@ Result<UniqueFd> TakeFdFromInit(int pidfd, int number, const std::function<Statu
     if (fd >= 0) {
       return UniqueFd(fd);
     }
+    if (errno == ESRCH) {
+      return Fail("the container init exited before brick took its seccomp listener");
+    }
     if (errno != EBADF) {
       return ErrnoFail(errno, "pidfd_getfd fd {} of the container init", number);
     }
     // Not there yet: the init is between its announcement and the install.
     BRICK_TRY(init_failed());
     if (Exited(pidfd)) {
-      return Fail("the container init exited before it installed its seccomp filter");
+      return Fail("the container init exited before brick took its seccomp listener");
     }
     timespec now = Now();
     if (now.tv_sec > deadline.tv_sec ||
@@ -306,7 +309,8 @@ Result<std::unique_ptr<ListenerHost>> PrepareSeccompListener(const RunRequest& r
     }
   }
 
-  auto host = std::unique_ptr<ListenerHost>(new ListenerHost(BRICK_TRY_VALUE(ReleaseWord::Create())));
+  auto host =
+      std::unique_ptr<ListenerHost>(new ListenerHost(BRICK_TRY_VALUE(ReleaseWord::Create())));
   host->container_id_ = req.id;
   host->events_path_ = req.events_log.empty() ? DefaultEventsLog(req.state_root) : req.events_log;
   if (learning) {
@@ -377,8 +381,8 @@ Status ListenerHost::TakeFromInit(std::string_view announcement, const Container
     server_ = std::thread([this] { Serve(); });
   } else {
     BRICK_TRY(SendListenerToAgent(
-        listener_path_, ContainerProcessStateJson(state, ContainerStatus::kCreating,
-                                                  listener_metadata_),
+        listener_path_,
+        ContainerProcessStateJson(state, ContainerStatus::kCreating, listener_metadata_),
         listener.get()));
     AppendEvent(events_path_, HandOffEvent(state, listener_path_, notified_syscalls_));
   }
@@ -471,8 +475,8 @@ Result<std::string> ListenerHost::Finish() {
                   learn_path_);
   std::string dangerous = DangerousAllowed(profile);
   if (!dangerous.empty()) {
-    summary += fmt::format("\nbrick: note: the learned profile allows dangerous calls: {}",
-                           dangerous);
+    summary +=
+        fmt::format("\nbrick: note: the learned profile allows dangerous calls: {}", dangerous);
   }
   return summary;
 }
@@ -548,8 +552,8 @@ Status HandOffListenerAtStart(const ContainerState& state, const std::string& co
   std::string announcement = BRICK_TRY_VALUE(ReadAnnouncementFromFifo(fifo_fd, pidfd.get()));
   auto [number, memfd_number] = BRICK_TRY_VALUE(ParseAnnouncement(announcement));
   auto no_report = [] { return Ok(); };
-  UniqueFd memfd = BRICK_TRY_VALUE(WithContext(
-      TakeFdFromInit(pidfd.get(), memfd_number, no_report), "take the seccomp release page"));
+  UniqueFd memfd = BRICK_TRY_VALUE(WithContext(TakeFdFromInit(pidfd.get(), memfd_number, no_report),
+                                               "take the seccomp release page"));
   ReleaseWord release = BRICK_TRY_VALUE(ReleaseWord::Map(std::move(memfd)));
   UniqueFd listener = BRICK_TRY_VALUE(
       WithContext(TakeFdFromInit(pidfd.get(), number, no_report), "take the seccomp listener"));

@@ -16,10 +16,10 @@
 //   // parent, once the container has exited:
 //   BRICK_TRY(host->Finish());                              // writes the learned profile
 //
-// The init's side is in seccomp_handoff.h. The hand-off makes no syscall under the filter. The listener is close-on-exec and only
-// the init has it, so the init must not exec before the parent has taken it, yet any
-// syscall it made to wait (read, futex, ...) would itself be filtered, and could be a
-// notified call that waits for an agent that has no listener yet. So:
+// The init's side is in seccomp_handoff.h. The hand-off makes no syscall under the filter. The
+// listener is close-on-exec and only the init has it, so the init must not exec before the parent
+// has taken it, yet any syscall it made to wait (read, futex, ...) would itself be filtered, and
+// could be a notified call that waits for an agent that has no listener yet. So:
 //   1. before installing, the init announces "N M": N, the lowest free fd number (where the
 //      kernel will put the listener), and M, the number of a shared memfd page;
 //   2. the init installs the filter, then spins on a word in that page, without syscalls;
@@ -128,7 +128,7 @@ class ListenerHost {
   // Agent.
   std::string listener_path_;
   std::string listener_metadata_;
-  std::string notified_syscalls_;  // for the hand-off event
+  std::string notified_syscalls_;            // for the hand-off event
   std::optional<seccomp::EventLog> events_;  // learning: open while the thread serves
   // The learning thread: serves the listener until it hangs up or stop_ is signalled.
   UniqueFd listener_;
