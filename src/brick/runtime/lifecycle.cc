@@ -117,8 +117,9 @@ Status StartContainer(const LifecycleOptions& o, const std::string& id) {
     }
   }
   // linux.seccomp.listenerPath: the listener goes to the agent before the workload runs.
-  BRICK_TRY(HandOffListenerAtStart(s, dir.ConfigPath(), fifo.get(), DefaultEventsLog(o.state_root)),
-            fmt::format("start container {}", id));
+  BRICK_TRY(
+      HandOffListenerAtStart(s, dir.ConfigPath(), fifo.get(), DefaultEventsLog(o.state_root)),
+      fmt::format("start container {}", id));
   if (unlink(dir.FifoPath().c_str()) != 0) {
     return ErrnoFail(errno, "start container {}: remove exec.fifo", id);
   }
