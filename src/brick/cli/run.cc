@@ -44,6 +44,9 @@ struct RunFlags {
   std::string console_socket;
   std::string profile;
   std::vector<std::string> secrets;
+  std::string learn;
+  bool merge = false;
+  std::string events_log;
 };
 
 Result<std::pair<uint32_t, uint32_t>> ParseUser(const std::string& text) {
@@ -97,6 +100,10 @@ Result<oci::Spec> SpecFromFlags(const RunFlags& f) {
     o.secrets.push_back(BRICK_TRY_VALUE(runtime::ParseSecretArg(s)));
   }
   oci::Spec spec = BRICK_TRY_VALUE(runtime::BuildDefaultSpec(o));
+  if (!f.learn.empty() && (!f.seccomp_file.empty() || f.unsafe_no_seccomp)) {
+    return Fail("--learn runs the container under a recording filter; it cannot be combined "
+                "with --seccomp or --unsafe-no-seccomp");
+  }
   if (!f.seccomp_file.empty()) {
     if (f.unsafe_no_seccomp) {
       return Fail("--seccomp and --unsafe-no-seccomp contradict each other; pick one");
@@ -148,6 +155,12 @@ Action RegisterRun(CLI::App& app) {
   app.add_option("--profile", f->profile, "Run with the isolation described by a brick profile");
   app.add_option("--secret", f->secrets,
                  "NAME=FILE: FILE appears as /run/secrets/NAME (tmpfs, 0400, owned by the user)");
+  app.add_option("--learn", f->learn,
+                 "Record the syscalls the container makes (instead of enforcing a profile) and "
+                 "write the allow-list to FILE when it exits");
+  app.add_flag("--merge", f->merge, "With --learn: add to the profile already in FILE");
+  app.add_option("--events-log", f->events_log,
+                 "Append seccomp events here (default: <root>/events.jsonl)");
   app.add_flag("-d,--detach", f->detach, "Create and start, then return (runc run --detach)");
   app.add_option("--pid-file", f->pid_file, "Write the init's pid here");
   app.add_option("--console-socket", f->console_socket,
@@ -192,6 +205,9 @@ Action RegisterRun(CLI::App& app) {
     req.state_root = Globals().root;
     req.pid_file = f->pid_file;
     req.console_socket = f->console_socket;
+    req.learn_profile = f->learn;
+    req.learn_merge = f->merge;
+    req.events_log = f->events_log;
     if (f->detach) {
       req.detach = true;
       BRICK_TRY(runtime::RunContainer(req));

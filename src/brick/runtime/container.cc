@@ -22,6 +22,7 @@
 #include "brick/runtime/hooks.h"
 #include "brick/runtime/init.h"
 #include "brick/runtime/plan.h"
+#include "brick/runtime/seccomp_agent.h"
 #include "brick/runtime/state_store.h"
 #include "brick/seccomp/filter_cache.h"
 #include "brick/runtime/console_socket.h"
@@ -272,6 +273,9 @@ Result<int> RunContainer(const RunRequest& req) {
   // re-executed brick starts over.
   BRICK_TRY(ProtectRuntimeBinary(spec));
   SweepStaleForegroundState(req.state_root);
+  // --learn and linux.seccomp.listenerPath: checked now, served once the init runs.
+  std::unique_ptr<ListenerHost> listener_host =
+      BRICK_TRY_VALUE(PrepareSeccompListener(req, &spec));
 
   // The container's state directory: a second create of the same id stops here, and
   // until the container is up, every failure removes the directory again.
@@ -308,6 +312,9 @@ Result<int> RunContainer(const RunRequest& req) {
     AllowCreatedDevices(plan.dev, &resources);
   }
   BRICK_TRY(manager->Validate(resources));
+  if (listener_host) {
+    listener_host->ConfigurePlan(&plan.seccomp, &plan.listener);
+  }
 
   // From here on the system changes; every resource below undoes itself.
   ContainerState state;
@@ -448,6 +455,20 @@ Result<int> RunContainer(const RunRequest& req) {
       BRICK_TRY(parent_end.Send(SyncMessage::kHooksDone, json), context);
       continue;
     }
+    if (msg.type == SyncMessage::kSeccompListener && listener_host) {
+      ContainerState creating = state;
+      creating.pid = child.pid();
+      auto init_failed = [&]() -> Status {
+        auto early = parent_end.TryReceive();
+        if (early && *early && (*early)->type == SyncMessage::kError) {
+          return std::unexpected(ChildError((*early)->payload));
+        }
+        return Ok();
+      };
+      BRICK_TRY(listener_host->TakeFromInit(msg.payload, creating, child.pidfd(), init_failed),
+                context);
+      continue;
+    }
     break;  // kReady (detached), or EOF: the init exec'd the container process
   }
 
@@ -495,6 +516,12 @@ Result<int> RunContainer(const RunRequest& req) {
   WaitResult result = BRICK_TRY_VALUE(
       WaitForeground(child.pid(), child.pidfd(), *signals, master.get(), plan.ns.new_pid));
   child.Reaped();
+  if (listener_host) {
+    std::string learned = BRICK_TRY_VALUE(listener_host->Finish());
+    if (!learned.empty()) {
+      fmt::print(stderr, "brick: {}\n", learned);
+    }
+  }
   if (result.signaled && result.signal == SIGKILL) {
     auto oom = cgroup->OomKilled();
     if (oom && *oom) {

@@ -29,6 +29,11 @@ struct RunRequest {
   bool detach = false;
   std::string console_socket;  // send the pty master here instead of proxying it
   std::string pid_file;        // write the init's host pid here (bare decimal, atomic)
+  // --learn: run under a recording filter instead of linux.seccomp and write the learned
+  // allow-list here when the container exits (foreground only; see seccomp_agent.h).
+  std::string learn_profile;
+  bool learn_merge = false;  // --merge: union with the profile already at learn_profile
+  std::string events_log;    // seccomp events; "" = <state_root>/events.jsonl
 };
 
 // Runs the container. In the foreground it returns the exit status brick should exit

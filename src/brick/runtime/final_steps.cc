@@ -21,7 +21,11 @@ Status DropPrivilegesAndExec(isolation::Syscalls& sys, const FinalSteps& steps,
                              const std::string& exe, const ProcessPlan& process) {
   auto install_seccomp = [&]() -> Status {
     if (steps.seccomp) {
-      BRICK_TRY(seccomp::InstallFilter(*steps.seccomp), "linux.seccomp: install the filter");
+      if (steps.install_seccomp) {
+        BRICK_TRY(steps.install_seccomp(), "linux.seccomp: install the filter");
+      } else {
+        BRICK_TRY(seccomp::InstallFilter(*steps.seccomp), "linux.seccomp: install the filter");
+      }
     }
     return Ok();
   };

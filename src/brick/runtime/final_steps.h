@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -35,6 +36,8 @@ struct FinalSteps {
   // Set the parent-death signal again after the id switch (which clears it).
   bool parent_death_signal = true;
   pid_t expected_parent = 0;
+  // Installs `seccomp` instead of a plain InstallFilter (the init's listener hand-off).
+  std::function<Status()> install_seccomp;
 };
 
 // Unblocks every signal and restores default dispositions (brick blocks some for its

@@ -14,6 +14,7 @@
 #include "brick/runtime/final_steps.h"
 #include "brick/runtime/hooks.h"
 #include "brick/runtime/spawn.h"
+#include "brick/runtime/seccomp_handoff.h"
 #include "brick/sys/fs.h"
 
 namespace brick::runtime {
@@ -134,6 +135,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   root.reset();
   isolation::ApplyUmask(sys, process.umask);
 
+  UniqueFd fifo;  // detached: kept open to announce a seccomp listener to brick start
   if (plan.detached) {
     // brick create returns once the container is ready; the init then outlives it and
     // waits here, still as the container's root, until `brick start` opens the fifo.
@@ -146,9 +148,12 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
       return ErrnoFail(errno, "clear the parent-death signal");
     }
     BRICK_TRY(sync.Send(SyncMessage::kDetached));
-    UniqueFd fifo(open(FdPath(plan.exec_fifo).c_str(), O_WRONLY | O_CLOEXEC));
+    fifo.reset(open(FdPath(plan.exec_fifo).c_str(), O_WRONLY | O_CLOEXEC));
     if (!fifo || write(fifo.get(), "0", 1) != 1) {
       return ErrnoFail(errno, "wait for brick start on exec.fifo");
+    }
+    if (!plan.listener.enabled) {
+      fifo.reset();
     }
   }
 
@@ -158,6 +163,18 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
 
   FinalSteps last{plan.caps, plan.ids,           plan.seccomp, plan.no_new_privileges,
                   plan.fds,  !plan.detached, plan.expected_parent};
+  // A listener is announced to `brick run`/`create` on the sync socket, or to `brick start`
+  // on exec.fifo once create has returned (seccomp_agent.h).
+  last.install_seccomp = [&]() -> Status {
+    auto announce = [&](const std::string& numbers) -> Status {
+      if (plan.detached) {
+        return WriteAll(fifo.get(), numbers + "\n");
+      }
+      return sync.Send(SyncMessage::kSeccompListener, numbers);
+    };
+    return InstallFilterForHandOff(*plan.seccomp, plan.listener, sync.fd(),
+                                   plan.fds.keep_through, announce);
+  };
   return DropPrivilegesAndExec(sys, last, exe, process);
 }
 

@@ -17,6 +17,7 @@
 #include "brick/isolation/idmap_alloc.h"
 #include "brick/runtime/container.h"
 #include "brick/runtime/hooks.h"
+#include "brick/runtime/seccomp_agent.h"
 
 namespace brick::runtime {
 namespace {
@@ -116,6 +117,10 @@ Status StartContainer(const LifecycleOptions& o, const std::string& id) {
       return Fail("start container {}: its init exited before it could start", id);
     }
   }
+  // linux.seccomp.listenerPath: the listener goes to the agent before the workload runs.
+  BRICK_TRY(
+      HandOffListenerAtStart(s, dir.ConfigPath(), fifo.get(), DefaultEventsLog(o.state_root)),
+      fmt::format("start container {}", id));
   if (unlink(dir.FifoPath().c_str()) != 0) {
     return ErrnoFail(errno, "start container {}: remove exec.fifo", id);
   }

@@ -16,6 +16,7 @@
 #include "brick/isolation/rlimits.h"
 #include "brick/isolation/sysctl.h"
 #include "brick/oci/spec.h"
+#include "brick/runtime/seccomp_handoff.h"
 #include "brick/runtime/secrets.h"
 #include "brick/seccomp/filter.h"
 
@@ -44,6 +45,7 @@ struct ContainerPlan {
   isolation::LsmPlan lsm;
   std::optional<ProcessPlan> process;  // optional only because ExecStrings has no default
   std::optional<seccomp::BpfProgram> seccomp;
+  ListenerHandOffPlan listener;  // the filter's notify listener goes to the parent
   bool no_new_privileges = false;
   bool terminal = false;
   bool detached = false;  // created by `brick create`: wait on exec_fifo before the last steps

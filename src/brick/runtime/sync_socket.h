@@ -28,6 +28,8 @@ enum class SyncMessage : char {
   kDetached = 'd',  // child → parent: parent-death signal cleared
   kHooks = 'H',     // child → parent: mounts done, before pivot_root: run prestart/createRuntime
   kHooksDone = 'h', // parent → child: they ran; payload is the state JSON for the init's hooks
+  kSeccompListener = 'S',  // child → parent: "N M", seccomp listener fd N is about to
+                          // exist; M is the release page (seccomp_handoff.h)
   kEof = 0,         // the other end closed (for the child's end: exec succeeded)
 };
 

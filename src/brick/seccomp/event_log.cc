@@ -60,10 +60,15 @@ std::string EventJsonLine(const SeccompEvent& event) {
   j["type"] = "seccomp";
   j["container"] = event.container_id;
   j["pid"] = event.pid;
-  j["nr"] = event.nr;
-  j["syscall"] = event.syscall;
-  j["arch"] = event.arch;
+  if (event.nr >= 0) {  // events about the filter as a whole (a listener hand-off) have none
+    j["nr"] = event.nr;
+    j["syscall"] = event.syscall;
+    j["arch"] = event.arch;
+  }
   j["action"] = event.action;
+  if (!event.detail.empty()) {
+    j["detail"] = event.detail;
+  }
   return j.dump() + "\n";
 }
 

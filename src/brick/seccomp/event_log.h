@@ -26,10 +26,11 @@ namespace brick::seccomp {
 struct SeccompEvent {
   std::string container_id;
   pid_t pid = 0;
-  int nr = -1;
+  int nr = -1;           // -1: not about one syscall (nr, syscall and arch are not written)
   std::string syscall;  // name, or "" when libseccomp does not know the number
   std::string arch;     // "x86_64", "x86", "x32", ...
   std::string action;   // "log", "notify", "errno EPERM", "kill process", ...
+  std::string detail;   // optional free text (written only when set)
 };
 
 // Fills pid, nr, syscall and arch from a notification (action is left to the caller).

@@ -36,21 +36,6 @@ constexpr uint32_t kX32Bit = 0x40000000;
 // How long the parent waits for the child to install the filter before giving up.
 constexpr int kHandOffMillis = 10000;
 
-// Every native syscall notifies the parent, except clone3 (ENOSYS, so that libc falls back
-// to clone and its flags are seen); other ABIs kill the process, as brick's profiles do.
-std::vector<sock_filter> RecordingFilter() {
-  return {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 5),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kX32Bit, 3, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-  };
-}
-
 // Writes all of buf or _exits: only used in the child before exec.
 void WriteOrDie(int fd, const void* buf, size_t len) {
   const char* p = static_cast<const char*>(buf);
@@ -140,35 +125,6 @@ Result<std::string> ResolveExecutable(const LearnOptions& opts) {
               opts.rootfs.empty() ? "" : " inside " + opts.rootfs);
 }
 
-bool IsNotifyFd(int fd) {
-  char target[64] = {};
-  std::string link = fmt::format("/proc/self/fd/{}", fd);
-  ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
-  return n > 0 && std::string_view(target, static_cast<size_t>(n)) == "anon_inode:seccomp notify";
-}
-
-void Record(const seccomp_notif& n, Observations* seen) {
-  if (n.data.arch != AUDIT_ARCH_X86_64) {
-    return;
-  }
-  char* raw = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, n.data.nr);
-  if (raw == nullptr) {
-    seen->unnamed.insert(n.data.nr);
-    return;
-  }
-  std::string name(raw);
-  free(raw);
-  seen->syscalls.insert(name);
-  if (name == "socket" || name == "socketpair") {
-    seen->socket_families[name][static_cast<uint32_t>(n.data.args[0] & kLow32)].insert(
-        static_cast<uint32_t>(n.data.args[1] & kSockTypeMask));
-  } else if (name == "clone") {
-    seen->clone_namespace_flags |= (n.data.args[0] & kNamespaceFlags) != 0;
-  } else if (name == "personality") {
-    seen->personalities.insert(static_cast<uint32_t>(n.data.args[0] & kLow32));
-  }
-}
-
 struct ChildReaper {
   pid_t pid = -1;
   int status = 0;
@@ -216,6 +172,90 @@ oci::SeccompSyscall Rule(std::vector<std::string> names, std::string action,
 }
 
 }  // namespace
+
+// Every native syscall notifies the parent, except clone3 (ENOSYS, so that libc falls back
+// to clone and its flags are seen); other ABIs kill the process, as brick's profiles do.
+std::vector<sock_filter> RecordingFilter() {
+  return {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 5),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kX32Bit, 3, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+  };
+}
+
+BpfProgram RecordingProgram() {
+  BpfProgram p;
+  p.instructions = RecordingFilter();
+  // No TSYNC: the installer is single-threaded, and TSYNC with NEW_LISTENER would also need
+  // TSYNC_ESRCH.
+  p.flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  p.needs_listener = true;
+  return p;
+}
+
+bool IsSeccompNotifyFd(int fd) {
+  char target[64] = {};
+  std::string link = fmt::format("/proc/self/fd/{}", fd);
+  ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+  return n > 0 && std::string_view(target, static_cast<size_t>(n)) == "anon_inode:seccomp notify";
+}
+
+bool Record(const seccomp_notif& n, Observations* seen) {
+  if (n.data.arch != AUDIT_ARCH_X86_64) {
+    return false;
+  }
+  char* raw = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, n.data.nr);
+  if (raw == nullptr) {
+    return seen->unnamed.insert(n.data.nr).second;
+  }
+  std::string name(raw);
+  free(raw);
+  bool first = seen->syscalls.insert(name).second;
+  if (name == "socket" || name == "socketpair") {
+    seen->socket_families[name][static_cast<uint32_t>(n.data.args[0] & kLow32)].insert(
+        static_cast<uint32_t>(n.data.args[1] & kSockTypeMask));
+  } else if (name == "clone") {
+    seen->clone_namespace_flags |= (n.data.args[0] & kNamespaceFlags) != 0;
+  } else if (name == "personality") {
+    seen->personalities.insert(static_cast<uint32_t>(n.data.args[0] & kLow32));
+  }
+  return first;
+}
+
+Status RecordAndContinue(int listener, RecordingSink* sink) {
+  seccomp_notif notif;
+  memset(&notif, 0, sizeof(notif));
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &notif) != 0) {
+    if (errno == EINTR || errno == ENOENT) {
+      return Ok();  // the caller was killed before we read it
+    }
+    return ErrnoFail(errno, "learn: receive a notification");
+  }
+  ++sink->notifications;
+  bool first = Record(notif, &sink->observed);
+  // Answer before logging: the caller waits for the answer, not for the log.
+  seccomp_notif_resp resp;
+  memset(&resp, 0, sizeof(resp));
+  resp.id = notif.id;
+  resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT) {
+    return ErrnoFail(errno, "learn: answer notification {}", notif.id);
+  }
+  if (sink->events != nullptr && (first || sink->log_every_call)) {
+    SeccompEvent e = EventFromNotification(notif, sink->container_id);
+    e.action = "learn";
+    if (auto s = sink->events->Append(e); !s) {
+      sink->log_error = std::move(s.error());
+      sink->events = nullptr;
+    }
+  }
+  return Ok();
+}
 
 void Observations::Merge(const Observations& other) {
   syscalls.insert(other.syscalls.begin(), other.syscalls.end());
@@ -293,7 +333,7 @@ Result<LearnResult> LearnSyscalls(const LearnOptions& opts) {
     int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), h.value, 0));
     if (fd >= 0) {
       listener.reset(fd);
-      if (!IsNotifyFd(fd)) {
+      if (!IsSeccompNotifyFd(fd)) {
         return Fail("learn: fd {} of the child is not a seccomp notify fd", h.value);
       }
       break;
@@ -312,7 +352,9 @@ Result<LearnResult> LearnSyscalls(const LearnOptions& opts) {
     nanosleep(&pause, nullptr);
   }
 
-  LearnResult result;
+  RecordingSink sink;
+  sink.events = opts.events;
+  sink.container_id = opts.container_id;
   for (;;) {
     pollfd p[2] = {{listener.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
     // Once the first process is reaped, its pidfd stays readable; stop watching it.
@@ -328,34 +370,19 @@ Result<LearnResult> LearnSyscalls(const LearnOptions& opts) {
       child.TryReap(true);
     }
     if ((p[0].revents & POLLIN) != 0) {
-      seccomp_notif notif;
-      memset(&notif, 0, sizeof(notif));
-      if (ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_RECV, &notif) != 0) {
-        if (errno == EINTR || errno == ENOENT) {
-          continue;  // the caller was killed before we read it
-        }
-        return ErrnoFail(errno, "learn: receive a notification");
-      }
-      ++result.notifications;
-      Record(notif, &result.observed);
-      if (opts.events != nullptr) {
-        SeccompEvent e = EventFromNotification(notif, opts.container_id);
-        e.action = "learn";
-        BRICK_TRY(opts.events->Append(e));
-      }
-      seccomp_notif_resp resp;
-      memset(&resp, 0, sizeof(resp));
-      resp.id = notif.id;
-      resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-      if (ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT) {
-        return ErrnoFail(errno, "learn: answer notification {}", notif.id);
-      }
+      BRICK_TRY(RecordAndContinue(listener.get(), &sink));
       continue;
     }
     if ((p[0].revents & (POLLHUP | POLLERR)) != 0) {
       break;  // no task uses the filter any more
     }
   }
+  if (sink.log_error) {
+    return std::unexpected(std::move(*sink.log_error));
+  }
+  LearnResult result;
+  result.observed = std::move(sink.observed);
+  result.notifications = sink.notifications;
   child.TryReap(true);
   result.wait_status = child.status;
   HandOff e{};

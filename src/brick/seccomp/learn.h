@@ -27,8 +27,12 @@
 // during learning (as under brick's default) so that the workload's real clone flags are seen.
 #pragma once
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -36,6 +40,7 @@
 #include "brick/base/error.h"
 #include "brick/oci/spec.h"
 #include "brick/seccomp/event_log.h"
+#include "brick/seccomp/filter.h"
 
 namespace brick::seccomp {
 
@@ -65,6 +70,39 @@ struct LearnResult {
 };
 
 Result<LearnResult> LearnSyscalls(const LearnOptions& opts);
+
+// The pieces of LearnSyscalls, for runtimes that install the recording filter themselves
+// (`brick run --learn` does, in the container init):
+
+// Every native syscall returns SECCOMP_RET_USER_NOTIF, except clone3 (ENOSYS, so that libc
+// falls back to clone and its flags are seen); other ABIs kill the process.
+std::vector<sock_filter> RecordingFilter();
+
+// RecordingFilter ready for InstallFilter: SECCOMP_FILTER_FLAG_NEW_LISTENER, needs_listener.
+BpfProgram RecordingProgram();
+
+// Adds what one notification shows to `seen`. True when its syscall was not seen before.
+bool Record(const seccomp_notif& notif, Observations* seen);
+
+// True when fd is a seccomp notify listener ("anon_inode:seccomp notify").
+bool IsSeccompNotifyFd(int fd);
+
+// Where RecordAndContinue puts what it sees.
+struct RecordingSink {
+  Observations observed;
+  uint64_t notifications = 0;
+  EventLog* events = nullptr;  // optional: each notification (or each new syscall) as an event
+  std::string container_id;
+  bool log_every_call = true;  // false: only a syscall's first notification is logged
+  // Set when the event log could not be written; logging then stops, recording goes on.
+  std::optional<Error> log_error;
+};
+
+// Receives one notification from `listener` (call it when the fd is readable), records it and
+// answers SECCOMP_USER_NOTIF_FLAG_CONTINUE so that the kernel runs the call unchanged. A
+// caller killed in between is not an error, and neither is an event log that cannot be
+// written (see RecordingSink::log_error): the workload is waiting for the answer.
+Status RecordAndContinue(int listener, RecordingSink* sink);
 
 // The minimal allow-list for what was seen: default EPERM, native x86_64 only, the observed
 // syscalls, socket/socketpair only with the seen families (and types for INET/INET6), clone
