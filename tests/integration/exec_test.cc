@@ -202,6 +202,21 @@ TEST_F(ExecTest, OnlyPreservedFdsReachTheProcess) {
   }
 }
 
+TEST_F(ExecTest, HostPolicyRefusesAnExecThatGrantsWhatCreateWouldNot) {
+  ASSERT_TRUE(CreateAndStart());
+  std::string policy = bundle_ / "policy.toml";
+  ASSERT_TRUE(WriteFile(policy, "baseline = \"recommended\"\n"));
+  RunResult admin = RunCommand({kBrick, "--root", root_, "--policy", policy, "exec", "--cap",
+                                "CAP_SYS_ADMIN", id_, "/bin/true"});
+  EXPECT_EQ(admin.ExitCode(), 125) << admin.Describe();
+  EXPECT_THAT(admin.err, HasSubstr("CAP_SYS_ADMIN"));
+  EXPECT_THAT(admin.err, HasSubstr("BRICK-"));
+  // The same exec without the capability passes the same policy.
+  RunResult plain =
+      RunCommand({kBrick, "--root", root_, "--policy", policy, "exec", id_, "/bin/true"});
+  EXPECT_EQ(plain.ExitCode(), 0) << plain.Describe();
+}
+
 TEST_F(ExecTest, BadInputGetsTheWordsCallersMatchOn) {
   RunResult missing = Exec("true");
   EXPECT_EQ(missing.ExitCode(), 125);
