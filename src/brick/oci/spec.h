@@ -393,4 +393,10 @@ Status ValidateSpec(const Spec& spec);
 // Serializes the model back to config.json text (pretty-printed, 2-space indent).
 std::string SerializeSpec(const Spec& spec);
 
+// Parses and validates a linux.resources object on its own (`brick update --resources`).
+// Errors name the field as it would sit in config.json: "linux.resources.pids.limit: ...".
+Result<Resources> ParseResources(std::string_view json_text);
+// The linux.resources part of ValidateSpec.
+Status ValidateResources(const Resources& resources);
+
 }  // namespace brick::oci
