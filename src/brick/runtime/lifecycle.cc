@@ -14,6 +14,7 @@
 #include "brick/cgroup/layout.h"
 #include "brick/cgroup/manager.h"
 #include "brick/cgroup/path.h"
+#include "brick/cgroup/update.h"
 #include "brick/isolation/idmap_alloc.h"
 #include "brick/runtime/container.h"
 
@@ -220,6 +221,37 @@ Result<std::vector<pid_t>> ContainerPids(const LifecycleOptions& o, const std::s
   }
   auto manager = BRICK_TRY_VALUE(AdoptCgroup(info.state));
   return manager->Pids();
+}
+
+Result<std::unique_ptr<cgroup::Manager>> OpenLiveContainerCgroup(const LifecycleOptions& o,
+                                                                 const std::string& id) {
+  BRICK_TRY(ValidateContainerId(id));
+  StateStore store(o.state_root);
+  ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
+  ContainerState s = BRICK_TRY_VALUE(dir.Load());
+  if (!Alive(StatusOf(s, dir.dir()))) {
+    return ErrnoFail(ESRCH, "container {} not running", id);
+  }
+  return AdoptCgroup(s);
+}
+
+Status UpdateContainer(const LifecycleOptions& o, const std::string& id,
+                       const oci::Resources& resources) {
+  BRICK_TRY(ValidateContainerId(id));
+  // runc leaves device rules alone on update, and engines (podman) send the container's
+  // whole resources object, devices included: applying those rules would replace the ones
+  // brick added at create for the devices it made.
+  oci::Resources limits = resources;
+  limits.devices.clear();
+  StateStore store(o.state_root);
+  ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
+  ContainerState s = BRICK_TRY_VALUE(dir.Load());
+  if (!Alive(StatusOf(s, dir.dir()))) {
+    return ErrnoFail(ESRCH, "container {} not running", id);
+  }
+  cgroup::Options opts;
+  opts.parent = s.cgroup_parent;
+  return cgroup::UpdateContainerResources(id, s.cgroups_path, limits, opts);
 }
 
 Status PauseContainer(const LifecycleOptions& o, const std::string& id) {
