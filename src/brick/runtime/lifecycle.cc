@@ -174,6 +174,9 @@ Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool fo
       // leaves; --force clears it too.
       std::error_code ec;
       std::filesystem::remove_all(o.state_root + "/" + id, ec);
+      if (ec) {
+        return Fail("delete container {}: remove {}/{}: {}", id, o.state_root, id, ec.message());
+      }
       return Ok();
     }
     return std::unexpected(opened.error());
