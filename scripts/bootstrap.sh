@@ -15,6 +15,10 @@ packages=(
   busybox-static
   # peers and real clients for end-to-end tests and benchmarks
   runc podman containerd uidmap hyperfine procps util-linux iproute2 python3
+  # `brick features` is checked against the OCI features JSON schema
+  python3-jsonschema
+  # fault tests kill `brick create` at chosen syscalls (strace -e inject)
+  strace
 )
 
 missing=()

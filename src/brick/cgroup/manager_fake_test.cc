@@ -293,6 +293,7 @@ TEST(V2ManagerTest, ReadStatsParsesV2Files) {
   ASSERT_TRUE(WriteFile(d + "pids.current", "3\n"));
   ASSERT_TRUE(WriteFile(d + "pids.max", "max\n"));
   ASSERT_TRUE(WriteFile(d + "io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n"));
+  ASSERT_TRUE(WriteFileAtomic(d + "memory.stat", "anon 12288\nfile 4096\n", 0644));
   auto s = m->ReadStats();
   ASSERT_TRUE(s) << s.error().message();
   ASSERT_TRUE(s->memory);
@@ -302,6 +303,8 @@ TEST(V2ManagerTest, ReadStatsParsesV2Files) {
   EXPECT_EQ(s->memory->limit_hits, 7u);
   EXPECT_EQ(s->memory->oom_events, 2u);
   EXPECT_EQ(s->memory->oom_kill, 1u);
+  EXPECT_EQ(s->memory->raw.at("anon"), 12288u);
+  EXPECT_EQ(s->memory->raw.at("file"), 4096u);
   EXPECT_TRUE(*m->OomKilled());
   ASSERT_TRUE(s->cpu);
   EXPECT_EQ(s->cpu->usage_ns, 30000u);
@@ -586,6 +589,8 @@ TEST(V1ManagerTest, ReadStatsParsesV1Files) {
   ASSERT_TRUE(WriteFile(r + "/cpu,cpuacct/brick/c1/cpuacct.usage_sys", "300"));
   ASSERT_TRUE(WriteFile(r + "/cpu,cpuacct/brick/c1/cpu.stat",
                         "nr_periods 10\nnr_throttled 4\nthrottled_time 123\n"));
+  ASSERT_TRUE(WriteFileAtomic(r + "/cpu,cpuacct/brick/c1/cpuacct.usage_percpu", "500 400 \n", 0644));
+  ASSERT_TRUE(WriteFileAtomic(r + "/memory/brick/c1/memory.stat", "cache 8192\nrss 4096\n", 0644));
   ASSERT_TRUE(WriteFile(r + "/pids/brick/c1/pids.current", "2"));
   ASSERT_TRUE(WriteFile(r + "/pids/brick/c1/pids.max", "64"));
   ASSERT_TRUE(WriteFile(r + "/blkio/brick/c1/blkio.throttle.io_service_bytes",
@@ -604,6 +609,8 @@ TEST(V1ManagerTest, ReadStatsParsesV1Files) {
   EXPECT_EQ(s->cpu->system_ns, 300u);
   EXPECT_EQ(s->cpu->throttled_periods, 4u);
   EXPECT_EQ(s->cpu->throttled_ns, 123u);
+  EXPECT_THAT(s->cpu->percpu_ns, ElementsAre(500u, 400u));
+  EXPECT_EQ(s->memory->raw, (std::map<std::string, uint64_t>{{"cache", 8192}, {"rss", 4096}}));
   EXPECT_EQ(s->pids->current, 2u);
   EXPECT_EQ(s->pids->limit, 64u);
   ASSERT_EQ(s->io->size(), 1u);

@@ -90,6 +90,9 @@ Result<MemoryStats> ReadV1MemoryStats(CgroupFs& fs, const std::string& dir) {
   m.oom_kill = Get(oom, "oom_kill");
   // v1 has no count of OOM situations apart from the kills.
   m.oom_events = m.oom_kill;
+  if (fs.Exists(dir + "/memory.stat")) {
+    m.raw = BRICK_TRY_VALUE(ReadFlatKeyed(fs, dir + "/memory.stat"));
+  }
   return m;
 }
 
@@ -107,6 +110,9 @@ Result<MemoryStats> ReadV2MemoryStats(CgroupFs& fs, const std::string& dir) {
   m.limit_hits = Get(events, "max");
   m.oom_events = Get(events, "oom");
   m.oom_kill = Get(events, "oom_kill");
+  if (fs.Exists(dir + "/memory.stat")) {
+    m.raw = BRICK_TRY_VALUE(ReadFlatKeyed(fs, dir + "/memory.stat"));
+  }
   return m;
 }
 
@@ -124,6 +130,20 @@ Result<CpuStats> ReadV1CpuStats(CgroupFs& fs, const std::string& cpu_dir,
       uint64_t ns_per_tick = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
       c.user_ns = Get(st, "user") * ns_per_tick;
       c.system_ns = Get(st, "system") * ns_per_tick;
+    }
+    if (fs.Exists(cpuacct_dir + "/cpuacct.usage_percpu")) {
+      // One number per possible CPU, space-separated.
+      std::string text = BRICK_TRY_VALUE(fs.Read(cpuacct_dir + "/cpuacct.usage_percpu"));
+      for (const auto& field : Split(Trim(text), ' ')) {
+        if (field.empty()) {
+          continue;
+        }
+        auto v = ParseU64(field);
+        if (!v) {
+          return Fail("{}/cpuacct.usage_percpu: \"{}\" is not a number", cpuacct_dir, field);
+        }
+        c.percpu_ns.push_back(*v);
+      }
     }
   }
   if (!cpu_dir.empty()) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ struct MemoryStats {
   uint64_t limit_hits = 0;  // v1 memory.failcnt; v2 memory.events "max"
   uint64_t oom_events = 0;  // times the cgroup was under OOM (v2 "oom"; v1 counts kills)
   uint64_t oom_kill = 0;    // processes killed by the OOM killer
+  // memory.stat as the kernel reports it ("cache", "rss", ... on v1; "anon", "file", ... on v2);
+  // empty when the file is absent.
+  std::map<std::string, uint64_t> raw;
 };
 
 struct CpuStats {
@@ -33,6 +37,8 @@ struct CpuStats {
   uint64_t periods = 0;
   uint64_t throttled_periods = 0;
   uint64_t throttled_ns = 0;
+  // Usage per CPU (v1 cpuacct.usage_percpu); empty where the kernel does not report it (v2).
+  std::vector<uint64_t> percpu_ns;
 };
 
 struct PidsStats {

@@ -27,8 +27,8 @@ struct Env {
     layout = *l;
   }
   // A container's cgroup as a `brick run` that is still going would leave it.
-  void StartContainer(const std::string& id) {
-    auto path = ResolveCgroupsPath("", id, opts);
+  void StartContainer(const std::string& id, const std::string& cgroups_path = "") {
+    auto path = ResolveCgroupsPath(cgroups_path, id, opts);
     ASSERT_TRUE(path) << path.error().message();
     auto m = NewManager(layout, *path, opts);
     ASSERT_TRUE(m) << m.error().message();
@@ -115,6 +115,27 @@ TEST(UpdateContainerResourcesTest, InvalidValueWritesNothing) {
   EXPECT_THAT(st.error().message(), HasSubstr("update container c1"));
   EXPECT_THAT(st.error().message(), HasSubstr("linux.resources.cpu.period"));
   EXPECT_TRUE(env.fake.fs()->writes.empty());
+}
+
+TEST(UpdateContainerResourcesTest, FindsACustomCgroupsPath) {
+  Env env;
+  env.fake.AddAllV1();
+  env.fake.AddV2("unified", "");
+  env.Detect();
+  env.StartContainer("c1", "/custom/place");
+  env.fake.fs()->writes.clear();
+  oci::Resources r;
+  r.pids = oci::PidsResources{32};
+  // Without the path the container is not where <parent>/<id> says.
+  auto lost = UpdateContainerResources(env.layout, "c1", r, env.opts);
+  ASSERT_FALSE(lost);
+  EXPECT_THAT(lost.error().message(), HasSubstr("container c1 does not exist"));
+  auto st = UpdateContainerResources(env.layout, "c1", "/custom/place", r, env.opts);
+  ASSERT_TRUE(st) << st.error().message();
+  EXPECT_THAT(env.fake.fs()->writes, ElementsAre(W{"pids/custom/place/pids.max", "32"}));
+  auto m = OpenContainerCgroup(env.layout, "c1", "/custom/place", env.opts);
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ((*m)->path().path, "/custom/place");
 }
 
 TEST(UpdateContainerResourcesTest, MissingContainer) {

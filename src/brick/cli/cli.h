@@ -47,6 +47,9 @@ Action RegisterSeccomp(CLI::App& app);
 Action RegisterProfile(CLI::App& app);
 Action RegisterCheck(CLI::App& app);
 Action RegisterExec(CLI::App& app);
+Action RegisterUpdate(CLI::App& app);
+Action RegisterEvents(CLI::App& app);
+Action RegisterFeatures(CLI::App& app);
 
 // Applies the host policy (--policy, default /etc/brick/policy.toml) to a config about
 // to be created: refuses it when the policy file says so, else logs the warnings.

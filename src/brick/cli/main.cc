@@ -127,6 +127,9 @@ int Main(int argc, char** argv) {
   add("seccomp", "Learn, explain and compare seccomp profiles", RegisterSeccomp);
   add("profile", "Check, compile and export one-file isolation profiles", RegisterProfile);
   add("check", "Audit a profile, config, bundle or running container", RegisterCheck);
+  add("update", "Change the resource limits of a container", RegisterUpdate);
+  add("events", "Print a container's stats and OOM events", RegisterEvents);
+  add("features", "Print the OCI features brick implements (JSON)", RegisterFeatures);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

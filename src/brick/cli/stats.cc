@@ -1,13 +1,17 @@
 // `brick stats ID [--format text|json]`: one snapshot of a running container's resource
-// usage, read from its cgroup (cgroup::OpenContainerCgroup, Manager::ReadStats).
+// usage, read from its cgroup. The cgroup is found from the container's state under --root
+// (runtime::OpenLiveContainerCgroup: its linux.cgroupsPath and cgroup parent), or, for a
+// container brick keeps no state for, at <--cgroup-parent>/<id>.
 #include <fmt/core.h>
 
+#include <cerrno>
 #include <optional>
 #include <string>
 
 #include "brick/cgroup/update.h"
 #include "brick/cli/cli.h"
 #include "brick/runtime/container.h"
+#include "brick/runtime/lifecycle.h"
 
 namespace brick::cli {
 namespace {
@@ -162,14 +166,20 @@ Action RegisterStats(CLI::App& app) {
                  "brick's cgroup parent the container was run under (default: brick)");
   return [f]() -> Result<int> {
     BRICK_TRY(runtime::ValidateContainerId(f->id));
-    cgroup::Options opts;
-    opts.parent = f->cgroup_parent;
-    auto manager = BRICK_TRY_VALUE(cgroup::OpenContainerCgroup(f->id, opts));
-    cgroup::Stats stats = BRICK_TRY_VALUE(manager->ReadStats());
+    auto manager = runtime::OpenLiveContainerCgroup({Globals().root}, f->id);
+    if (!manager && manager.error().errnum() == ENOENT) {
+      cgroup::Options opts;
+      opts.parent = f->cgroup_parent;
+      manager = cgroup::OpenContainerCgroup(f->id, opts);
+    }
+    if (!manager) {
+      return std::unexpected(std::move(manager.error()));
+    }
+    cgroup::Stats stats = BRICK_TRY_VALUE((*manager)->ReadStats());
     if (f->format == "json") {
-      fmt::print("{}\n", FormatJson(f->id, *manager, stats));
+      fmt::print("{}\n", FormatJson(f->id, **manager, stats));
     } else {
-      fmt::print("{}", FormatText(f->id, *manager, stats));
+      fmt::print("{}", FormatText(f->id, **manager, stats));
     }
     return 0;
   };

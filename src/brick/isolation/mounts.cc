@@ -16,6 +16,7 @@
 #include <memory>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "brick/sys/fs.h"
 
@@ -362,6 +363,20 @@ Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options,
   }
   o.data = Join(data);
   return o;
+}
+
+std::vector<std::string> KnownMountOptions() {
+  std::set<std::string> names = {"bind", "defaults", "rbind", "tmpcopyup"};
+  for (const auto& [name, info] : FlagTable()) {
+    names.insert(name);
+  }
+  for (const auto& [name, flags] : PropagationTable()) {
+    names.insert(name);
+  }
+  for (const auto& [name, info] : RecursiveAttrTable()) {
+    names.insert(name);
+  }
+  return std::vector<std::string>(names.begin(), names.end());
 }
 
 Result<unsigned long> MountFlagsOf(int fd) {

@@ -42,6 +42,10 @@ struct MountOptions {
 Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options,
                                        const std::string& field);
 
+// Every option ParseMountOptions recognizes as more than filesystem data (flags, propagation,
+// recursive attributes, bind, rbind, tmpcopyup, defaults), sorted: `brick features` reports it.
+std::vector<std::string> KnownMountOptions();
+
 // One host cgroup directory to bind under a "cgroup" mount on v1 and hybrid hosts.
 struct CgroupBind {
   std::string name;       // "memory", "unified", ...

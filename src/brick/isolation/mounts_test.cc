@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <linux/mount.h>
 
+#include <algorithm>
+
 namespace brick::isolation {
 namespace {
 
@@ -36,6 +38,22 @@ TEST(MountOptionsTest, TmpcopyupIsAFlagNotFilesystemData) {
   ASSERT_TRUE(o);
   EXPECT_TRUE(o->tmpcopyup);
   EXPECT_EQ(o->data, "mode=755");
+}
+
+// What `brick features` reports: each known option is taken as more than filesystem data.
+TEST(MountOptionsTest, KnownOptionsAreAllRecognized) {
+  std::vector<std::string> known = KnownMountOptions();
+  EXPECT_GE(known.size(), 50u);
+  EXPECT_TRUE(std::is_sorted(known.begin(), known.end()));
+  for (const std::string& opt : known) {
+    auto o = ParseMountOptions({opt}, "m");
+    ASSERT_TRUE(o) << opt << ": " << o.error().message();
+    EXPECT_TRUE(o->data.empty()) << opt << " would be passed to the filesystem";
+  }
+  for (const char* expected : {"ro", "nosuid", "rprivate", "rro", "bind", "tmpcopyup"}) {
+    EXPECT_NE(std::find(known.begin(), known.end(), expected), known.end()) << expected;
+  }
+  EXPECT_EQ(std::find(known.begin(), known.end(), "idmap"), known.end());
 }
 
 TEST(MountOptionsTest, RefusesIdmapAndCommaJoinedOptions) {

@@ -397,5 +397,10 @@ std::string SerializeSpec(const Spec& spec);
 // Errors name the field as "process.<field>".
 Result<Process> ParseProcess(std::string_view json_text);
 Status ValidateProcessObject(const Process& process);
+// Parses and validates a linux.resources object on its own (`brick update --resources`).
+// Errors name the field as it would sit in config.json: "linux.resources.pids.limit: ...".
+Result<Resources> ParseResources(std::string_view json_text);
+// The linux.resources part of ValidateSpec.
+Status ValidateResources(const Resources& resources);
 
 }  // namespace brick::oci

@@ -1132,6 +1132,25 @@ Result<Spec> ParseSpecUnvalidated(std::string_view json_text) {
   }
 }
 
+Result<Resources> ParseResources(std::string_view json_text) {
+  Json doc;
+  try {
+    doc = Json::parse(json_text);
+  } catch (const Json::parse_error& e) {
+    return Fail("linux.resources is not valid JSON: {}", StripExceptionId(e.what()));
+  } catch (const std::exception& e) {
+    return Fail("linux.resources could not be parsed: {}", StripExceptionId(e.what()));
+  }
+  Resources r;
+  try {
+    BRICK_TRY(Read(doc, "linux.resources", &r));
+  } catch (const std::exception& e) {
+    return Fail("linux.resources could not be read: {}", StripExceptionId(e.what()));
+  }
+  BRICK_TRY(ValidateResources(r));
+  return r;
+}
+
 Result<Spec> ParseSpec(std::string_view json_text) {
   Spec spec = BRICK_TRY_VALUE(ParseSpecUnvalidated(json_text));
   BRICK_TRY(ValidateSpec(spec));

@@ -493,6 +493,37 @@ TEST(SpecJsonTest, PodmanDefaultConfig) {
   EXPECT_EQ(*again, *spec);
 }
 
+TEST(ParseResourcesTest, ReadsALinuxResourcesObject) {
+  auto r = ParseResources(R"({"pids": {"limit": 64}, "memory": {"limit": 268435456},
+                              "cpu": {"quota": 50000, "period": 100000}})");
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  ASSERT_TRUE(r->pids.has_value());
+  EXPECT_EQ(r->pids->limit, 64);
+  EXPECT_EQ(r->memory->limit, 268435456);
+  EXPECT_EQ(r->cpu->quota, 50000);
+  EXPECT_EQ(r->cpu->period, 100000u);
+  EXPECT_FALSE(r->block_io.has_value());
+}
+
+TEST(ParseResourcesTest, ErrorsNameTheField) {
+  auto type = ParseResources(R"({"pids": {"limit": "many"}})");
+  ASSERT_FALSE(type.has_value());
+  EXPECT_EQ(type.error().message(),
+            "linux.resources.pids.limit: expected a 64-bit integer, got a string");
+  auto missing = ParseResources(R"({"pids": {}})");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().message(), "linux.resources.pids.limit: required field is missing");
+  auto range = ParseResources(R"({"memory": {"swappiness": 101}})");
+  ASSERT_FALSE(range.has_value());
+  EXPECT_THAT(range.error().message(), HasSubstr("linux.resources.memory.swappiness: 101"));
+  auto not_object = ParseResources("[1]");
+  ASSERT_FALSE(not_object.has_value());
+  EXPECT_EQ(not_object.error().message(), "linux.resources: expected an object, got an array");
+  auto syntax = ParseResources("{\"pids\": ");
+  ASSERT_FALSE(syntax.has_value());
+  EXPECT_THAT(syntax.error().message(), StartsWith("linux.resources is not valid JSON: "));
+}
+
 #ifdef BRICK_OCI_REFERENCE_DIR
 std::string ReferenceConfig(const std::string& name) {
   return ReadWholeFile(std::string(BRICK_OCI_REFERENCE_DIR) + "/schema/test/config/" + name);

@@ -592,7 +592,7 @@ bool IsHugepageSize(std::string_view s) {
   return true;
 }
 
-Status ValidateResources(const Resources& r) {
+Status ValidateResourcesImpl(const Resources& r) {
   for (size_t i = 0; i < r.devices.size(); ++i) {
     const DeviceCgroupRule& rule = r.devices[i];
     std::string at = Index("linux.resources.devices", i);
@@ -821,6 +821,7 @@ Status ValidateLinuxMisc(const Linux& l) {
 }  // namespace
 
 Status ValidateProcessObject(const Process& process) { return ValidateProcess(process); }
+Status ValidateResources(const Resources& resources) { return ValidateResourcesImpl(resources); }
 
 Status ValidateSpec(const Spec& spec) {
   BRICK_TRY(ValidateVersion(spec.oci_version));
@@ -836,7 +837,7 @@ Status ValidateSpec(const Spec& spec) {
   BRICK_TRY(ValidateMounts(spec.mounts));
   BRICK_TRY(ValidateDevices(spec.linux.devices));
   if (spec.linux.resources) {
-    BRICK_TRY(ValidateResources(*spec.linux.resources));
+    BRICK_TRY(ValidateResourcesImpl(*spec.linux.resources));
   }
   if (spec.linux.seccomp) {
     BRICK_TRY(ValidateSeccomp(*spec.linux.seccomp));

@@ -14,6 +14,7 @@
 #include "brick/cgroup/layout.h"
 #include "brick/cgroup/manager.h"
 #include "brick/cgroup/path.h"
+#include "brick/cgroup/update.h"
 #include "brick/isolation/idmap_alloc.h"
 #include "brick/runtime/container.h"
 #include "brick/runtime/hooks.h"
@@ -186,10 +187,14 @@ Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool fo
   auto opened = store.Open(id);
   if (!opened) {
     if (force && opened.error().errnum() == ENOENT) {
+      store.RemoveStaging(id);
       // A directory without state.json is what a create killed before its first save
       // leaves; --force clears it too.
       std::error_code ec;
       std::filesystem::remove_all(o.state_root + "/" + id, ec);
+      if (ec) {
+        return Fail("delete container {}: remove {}/{}: {}", id, o.state_root, id, ec.message());
+      }
       return Ok();
     }
     return std::unexpected(opened.error());
@@ -248,6 +253,37 @@ Result<std::vector<pid_t>> ContainerPids(const LifecycleOptions& o, const std::s
   }
   auto manager = BRICK_TRY_VALUE(AdoptContainerCgroup(info.state));
   return manager->Pids();
+}
+
+Result<std::unique_ptr<cgroup::Manager>> OpenLiveContainerCgroup(const LifecycleOptions& o,
+                                                                 const std::string& id) {
+  BRICK_TRY(ValidateContainerId(id));
+  StateStore store(o.state_root);
+  ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
+  ContainerState s = BRICK_TRY_VALUE(dir.Load());
+  if (!Alive(StatusOf(s, dir.dir()))) {
+    return ErrnoFail(ESRCH, "container {} not running", id);
+  }
+  return AdoptContainerCgroup(s);
+}
+
+Status UpdateContainer(const LifecycleOptions& o, const std::string& id,
+                       const oci::Resources& resources) {
+  BRICK_TRY(ValidateContainerId(id));
+  // runc leaves device rules alone on update, and engines (podman) send the container's
+  // whole resources object, devices included: applying those rules would replace the ones
+  // brick added at create for the devices it made.
+  oci::Resources limits = resources;
+  limits.devices.clear();
+  StateStore store(o.state_root);
+  ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
+  ContainerState s = BRICK_TRY_VALUE(dir.Load());
+  if (!Alive(StatusOf(s, dir.dir()))) {
+    return ErrnoFail(ESRCH, "container {} not running", id);
+  }
+  cgroup::Options opts;
+  opts.parent = s.cgroup_parent;
+  return cgroup::UpdateContainerResources(id, s.cgroups_path, limits, opts);
 }
 
 Status PauseContainer(const LifecycleOptions& o, const std::string& id) {

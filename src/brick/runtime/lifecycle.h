@@ -1,9 +1,11 @@
 // The runc-compatible lifecycle of containers made by `brick create`, on the state
-// store: start, state, kill, delete, list, ps, pause and resume.
+// store: start, state, kill, delete, list, ps, pause, resume and update.
 //
 //   LifecycleOptions o{.state_root = "/run/brick"};
 //   BRICK_TRY(StartContainer(o, "web1"));
 //   BRICK_TRY(KillContainer(o, "web1", SIGTERM, /*all=*/false));
+//   BRICK_TRY(UpdateContainer(o, "web1", resources));      // brick update
+//   auto cg = BRICK_TRY_VALUE(OpenLiveContainerCgroup(o, "web1"));   // stats, events
 //   BRICK_TRY(DeleteContainer(o, "web1", /*force=*/true));
 //
 // Error texts carry the phrases callers match on: "does not exist", "container not
@@ -19,6 +21,7 @@
 
 #include "brick/base/error.h"
 #include "brick/cgroup/manager.h"
+#include "brick/oci/spec.h"
 #include "brick/runtime/state_store.h"
 
 namespace brick::runtime {
@@ -45,6 +48,21 @@ Status KillContainer(const LifecycleOptions& o, const std::string& id, int signa
 Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool force);
 
 Result<std::vector<pid_t>> ContainerPids(const LifecycleOptions& o, const std::string& id);
+
+// The cgroup of a created, running or paused container, where its state says it is: the
+// linux.cgroupsPath it was created with, resolved against the cgroup parent it was created
+// under. "container ID not running" once it has stopped. The manager does not own the
+// cgroup (letting it go changes nothing).
+Result<std::unique_ptr<cgroup::Manager>> OpenLiveContainerCgroup(const LifecycleOptions& o,
+                                                                 const std::string& id);
+
+// `brick update`: writes the fields of `resources` that are set into the cgroup of a created,
+// running or paused container, holding the container's lock. Fields left unset keep their
+// values, and a value the host cannot take changes nothing (the whole object is checked
+// before the first write). resources.devices is ignored, as runc ignores it: device rules
+// stay as create set them.
+Status UpdateContainer(const LifecycleOptions& o, const std::string& id,
+                       const oci::Resources& resources);
 
 Status PauseContainer(const LifecycleOptions& o, const std::string& id);
 Status ResumeContainer(const LifecycleOptions& o, const std::string& id);

@@ -153,6 +153,22 @@ void StateStore::RemoveAbandoned() const {
   }
 }
 
+void StateStore::RemoveStaging(const std::string& id) const {
+  std::error_code ec;
+  std::string prefix = ".new-" + id + "-";
+  for (const auto& e : std::filesystem::directory_iterator(root_, ec)) {
+    std::string name = e.path().filename().string();
+    if (!name.starts_with(prefix) || !e.is_directory() ||
+        !ParseU64(std::string_view(name).substr(prefix.size()))) {
+      continue;
+    }
+    UniqueFd fd(open(e.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd && flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
+      std::filesystem::remove_all(e.path(), ec);
+    }
+  }
+}
+
 Result<ContainerState> ContainerDir::Load() const {
   std::string text = BRICK_TRY_VALUE(ReadFile(dir_ + "/state.json"));
   try {

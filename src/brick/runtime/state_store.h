@@ -81,6 +81,9 @@ class StateStore {
   // Removes directories without state.json whose lock is free: what a create killed between
   // mkdir and its first save leaves (a create in progress holds the lock).
   void RemoveAbandoned() const;
+  // Removes what a create of `id` killed between its mkdir and its rename left: the hidden
+  // staging directories ".new-<id>-<pid>" whose lock is free (delete --force).
+  void RemoveStaging(const std::string& id) const;
 
  private:
   std::string root_;

@@ -53,6 +53,13 @@ constexpr FlagName kInternalFlags[] = {
     {"SECCOMP_FILTER_FLAG_TSYNC_ESRCH", SECCOMP_FILTER_FLAG_TSYNC_ESRCH},
 };
 
+// Every action ResolveAction maps, in the spec's order.
+constexpr std::string_view kActionNames[] = {
+    "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+    "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
+    "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY",
+};
+
 struct OperatorName {
   std::string_view name;
   scmp_compare op;
@@ -468,6 +475,62 @@ std::string SeccompFlagName(unsigned int flag) {
   }
   return fmt::format("0x{:x}", flag);
 }
+
+std::vector<std::string> KnownSeccompActions() {
+  return std::vector<std::string>(std::begin(kActionNames), std::end(kActionNames));
+}
+
+std::vector<std::string> KnownSeccompOperators() {
+  std::vector<std::string> out;
+  for (const OperatorName& o : kOperators) {
+    out.emplace_back(o.name);
+  }
+  return out;
+}
+
+std::vector<std::string> KnownSeccompArchitectures() {
+  std::vector<std::string> out;
+  for (std::string_view name : kArchNames) {
+    auto arch = ResolveArch(name, "");
+    if (!arch) {
+      continue;
+    }
+    // Added the way CompileFilter adds it: libseccomp refuses (EDOM) an architecture whose
+    // byte order differs from the native one, so big-endian names never work on x86.
+    FilterContext ctx(seccomp_init(SCMP_ACT_ALLOW));
+    if (ctx.get() != nullptr &&
+        (seccomp_arch_exist(ctx.get(), *arch) == 0 || seccomp_arch_add(ctx.get(), *arch) == 0)) {
+      out.emplace_back(name);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> KnownSeccompFlags() {
+  std::vector<std::string> out;
+  for (const FlagName& f : kConfigFlags) {
+    out.emplace_back(f.name);
+  }
+  return out;
+}
+
+std::vector<std::string> KernelSupportedSeccompFlags() {
+  std::vector<std::string> out;
+  for (const FlagName& f : kConfigFlags) {
+    unsigned int flags = f.bit;
+    // The kernel takes WAIT_KILLABLE_RECV only together with NEW_LISTENER.
+    if (f.bit == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
+      flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    }
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, nullptr);
+    if (rc < 0 && errno == EFAULT) {
+      out.emplace_back(f.name);
+    }
+  }
+  return out;
+}
+
+std::string LinkedLibseccompVersion() { return LibseccompVersion(); }
 
 Status ValidateSeccompNames(const oci::Seccomp& profile, bool allow_unknown_syscalls) {
   BRICK_TRY(ResolveProfile(profile, allow_unknown_syscalls));

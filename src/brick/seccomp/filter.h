@@ -76,4 +76,19 @@ Result<UniqueFd> InstallFilter(const BpfProgram& program);
 // "SECCOMP_FILTER_FLAG_TSYNC" for one flag bit, "0x..." for bits brick does not know.
 std::string SeccompFlagName(unsigned int flag);
 
+// What CompileFilter accepts, by OCI name (for `brick features`).
+std::vector<std::string> KnownSeccompActions();
+std::vector<std::string> KnownSeccompOperators();
+// The architectures a profile can list here: known to the linked libseccomp and of the
+// native byte order (libseccomp cannot put both byte orders in one filter).
+std::vector<std::string> KnownSeccompArchitectures();
+// The flags a config may set in linux.seccomp.flags.
+std::vector<std::string> KnownSeccompFlags();
+// The KnownSeccompFlags the running kernel takes. Each flag is probed by asking seccomp(2) to
+// install a null program with it: the kernel checks the flags first (EINVAL for one it does
+// not know) and then fails to read the program (EFAULT), so nothing is ever installed.
+std::vector<std::string> KernelSupportedSeccompFlags();
+// "2.5.4": the version of the libseccomp brick is linked with.
+std::string LinkedLibseccompVersion();
+
 }  // namespace brick::seccomp

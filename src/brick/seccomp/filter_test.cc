@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <string>
@@ -62,6 +64,52 @@ void InstallOrExit(int report_fd, const BpfProgram& program) {
 int ErrnoOf(long rc) { return rc < 0 ? errno : 0; }
 
 std::string ErrnoText(int err) { return std::to_string(err); }
+
+// The lists `brick features` reports must be what CompileFilter really takes.
+TEST(SeccompFeaturesTest, EveryKnownActionOperatorArchAndFlagCompiles) {
+  for (const std::string& action : KnownSeccompActions()) {
+    CompileOrDie(AllowAllWith({Rule({"getppid"}, action)}));
+  }
+  EXPECT_EQ(KnownSeccompActions().size(), 9u);
+  for (const std::string& op : KnownSeccompOperators()) {
+    oci::SeccompArg arg;
+    arg.index = 0;
+    arg.value = 1;
+    arg.op = op;
+    CompileOrDie(AllowAllWith({Rule({"getppid"}, "SCMP_ACT_ERRNO", std::nullopt, {arg})}));
+  }
+  EXPECT_EQ(KnownSeccompOperators().size(), 7u);
+  std::vector<std::string> arches = KnownSeccompArchitectures();
+  EXPECT_NE(std::find(arches.begin(), arches.end(), "SCMP_ARCH_X86_64"), arches.end());
+  for (const std::string& arch : arches) {
+    oci::Seccomp profile = AllowAllWith({Rule({"getppid"}, "SCMP_ACT_ERRNO")});
+    profile.architectures = {arch};
+    auto program = CompileFilter(profile);
+    EXPECT_TRUE(program.has_value()) << arch << ": " << program.error().message();
+  }
+  for (const std::string& flag : KnownSeccompFlags()) {
+    oci::Seccomp profile = AllowAllWith({Rule({"getppid"}, "SCMP_ACT_ERRNO")});
+    profile.flags = {flag};
+    auto program = CompileFilter(profile);
+    EXPECT_TRUE(program.has_value()) << flag << ": " << program.error().message();
+  }
+}
+
+TEST(SeccompFeaturesTest, KernelSupportedFlagsAreKnownAndProbingInstallsNothing) {
+  std::vector<std::string> known = KnownSeccompFlags();
+  std::vector<std::string> supported = KernelSupportedSeccompFlags();
+  for (const std::string& f : supported) {
+    EXPECT_NE(std::find(known.begin(), known.end(), f), known.end()) << f;
+  }
+  // Every kernel brick runs on (5.x+) has TSYNC and LOG.
+  EXPECT_NE(std::find(supported.begin(), supported.end(), "SECCOMP_FILTER_FLAG_TSYNC"),
+            supported.end());
+  EXPECT_NE(std::find(supported.begin(), supported.end(), "SECCOMP_FILTER_FLAG_LOG"),
+            supported.end());
+  // The probe left this process without a filter.
+  EXPECT_EQ(prctl(PR_GET_SECCOMP), 0);
+  EXPECT_FALSE(LinkedLibseccompVersion().empty());
+}
 
 TEST(CompileFilterTest, ProgramFitsTheKernelLimit) {
   BpfProgram program = CompileOrDie(AllowAllWith({Rule({"getppid"}, "SCMP_ACT_ERRNO")}));
