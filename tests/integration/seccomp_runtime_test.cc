@@ -189,6 +189,32 @@ TEST_F(RunLearnTest, MergeRefusesAProfileLearnDidNotWrite) {
 // Listens at `path`; on Start, a thread accepts one connection, reads the container process
 // state and the listener, then answers notifications: the first with -first_errno, the rest
 // with CONTINUE, until the listener hangs up or Stop is called.
+TEST_F(RunLearnTest, LoggedActionsBecomeEventsOfThisContainerOnly) {
+  std::string profile = dir_ / "log-mkdir.json";
+  ASSERT_TRUE(WriteFile(profile, R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+      {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_LOG"}]})"));
+  std::string events = dir_ / "events.jsonl";
+  std::string id = UniqueId("logged");
+  // Another container makes the same call at the same time; its records must not be
+  // attributed to this one (it has its own host id range).
+  Process other = Process::Start(
+      BrickRunArgv({"--seccomp", profile}, {"/bin/sh", "-c", "mkdir /tmp/other; sleep 1"}));
+  RunResult r = BrickRun({"--id", id, "--events-log", events, "--seccomp", profile},
+                         {"/bin/sh", "-c", "mkdir /tmp/a && mkdir /tmp/b && echo made"});
+  other.Wait();
+  ASSERT_EQ(r.ExitCode(), 0) << r.Describe();
+  EXPECT_THAT(r.out, HasSubstr("made"));  // LOG allows the call
+  std::vector<json> lines = JsonLines(events);
+  // The kernel rate-limits these records (10 per 5 s burst): two fit.
+  ASSERT_EQ(lines.size(), 2u) << ReadFileOrEmpty(events);
+  for (const json& e : lines) {
+    EXPECT_EQ(e["container"], id) << e.dump();
+    EXPECT_EQ(e["action"], "log") << e.dump();
+    EXPECT_EQ(e["syscall"], "mkdir") << e.dump();
+    EXPECT_EQ(e["arch"], "x86_64") << e.dump();
+  }
+}
+
 class Agent {
  public:
   explicit Agent(std::string path) : path_(std::move(path)) {

@@ -23,6 +23,7 @@
 #include "brick/runtime/init.h"
 #include "brick/runtime/plan.h"
 #include "brick/runtime/seccomp_agent.h"
+#include "brick/runtime/seccomp_log_watch.h"
 #include "brick/runtime/state_store.h"
 #include "brick/seccomp/filter_cache.h"
 #include "brick/runtime/console_socket.h"
@@ -402,6 +403,23 @@ Result<int> RunContainer(const RunRequest& req) {
   child_end.Close();
   state.pid = child.pid();
   poststop.armed = true;
+  // Logged seccomp actions become events (seccomp_log_watch.h). Started after the clone:
+  // a second thread would forbid the setns calls above; the init runs nothing of the
+  // container before kGo.
+  std::unique_ptr<SeccompLogWatch> log_watch;
+  if (!req.detach && spec.linux.seccomp && SeccompProfileLogs(*spec.linux.seccomp) &&
+      plan.ns.new_user && !spec.linux.uid_mappings.empty()) {
+    const oci::IdMapping& m = spec.linux.uid_mappings.front();
+    auto started = SeccompLogWatch::Start(
+        req.id, m.host_id, m.size,
+        req.events_log.empty() ? DefaultEventsLog(req.state_root) : req.events_log);
+    if (started) {
+      log_watch = std::move(*started);
+    } else {
+      fmt::print(stderr, "brick: warning: logged seccomp actions will not be recorded: {}\n",
+                 started.error().message());
+    }
+  }
 
   // An init that failed while the parent was busy has already said why, which explains
   // more than the parent's own "broken pipe" or "no such process" would.
@@ -516,6 +534,7 @@ Result<int> RunContainer(const RunRequest& req) {
   WaitResult result = BRICK_TRY_VALUE(
       WaitForeground(child.pid(), child.pidfd(), *signals, master.get(), plan.ns.new_pid));
   child.Reaped();
+  log_watch.reset();  // takes what the kernel logged up to the exit
   if (listener_host) {
     std::string learned = BRICK_TRY_VALUE(listener_host->Finish());
     if (!learned.empty()) {

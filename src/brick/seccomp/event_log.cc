@@ -38,20 +38,25 @@ std::string UtcNow() {
 
 }  // namespace
 
-SeccompEvent EventFromNotification(const seccomp_notif& notif, std::string container_id) {
+SeccompEvent EventFromSyscall(pid_t pid, uint32_t audit_arch, int nr, std::string container_id) {
   SeccompEvent e;
   e.container_id = std::move(container_id);
-  e.pid = static_cast<pid_t>(notif.pid);
-  e.nr = notif.data.nr;
-  e.arch = AuditArchName(notif.data.arch, notif.data.nr);
+  e.pid = pid;
+  e.nr = nr;
+  e.arch = AuditArchName(audit_arch, nr);
   // libseccomp's arch tokens equal the audit values for x86_64 and x86; x32 numbers carry
   // their marker bit, which libseccomp's x32 table expects.
-  uint32_t scmp = e.arch == "x32" ? SCMP_ARCH_X32 : notif.data.arch;
-  if (char* name = seccomp_syscall_resolve_num_arch(scmp, notif.data.nr)) {
+  uint32_t scmp = e.arch == "x32" ? SCMP_ARCH_X32 : audit_arch;
+  if (char* name = seccomp_syscall_resolve_num_arch(scmp, nr)) {
     e.syscall = name;
     free(name);
   }
   return e;
+}
+
+SeccompEvent EventFromNotification(const seccomp_notif& notif, std::string container_id) {
+  return EventFromSyscall(static_cast<pid_t>(notif.pid), notif.data.arch, notif.data.nr,
+                          std::move(container_id));
 }
 
 std::string EventJsonLine(const SeccompEvent& event) {

@@ -33,6 +33,9 @@ struct SeccompEvent {
   std::string detail;   // optional free text (written only when set)
 };
 
+// Fills pid, nr, syscall (named by libseccomp) and arch (from the AUDIT_ARCH_* value).
+SeccompEvent EventFromSyscall(pid_t pid, uint32_t audit_arch, int nr, std::string container_id);
+
 // Fills pid, nr, syscall and arch from a notification (action is left to the caller).
 SeccompEvent EventFromNotification(const seccomp_notif& notif, std::string container_id);
 
