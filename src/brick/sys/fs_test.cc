@@ -136,5 +136,32 @@ TEST(WriteFileAtomicTest, ReplacesWholeFile) {
   stdfs::remove_all(tmpl);
 }
 
+TEST(WriteFileAtomicTest, RenameOnlyReplacesWholeFileAndLeavesNoTemp) {
+  char tmpl[] = "/tmp/brick-atomic-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string p = std::string(tmpl) + "/state.json";
+  ASSERT_TRUE(WriteFileAtomic(p, "one", 0600, Durability::kRenameOnly));
+  ASSERT_TRUE(WriteFileAtomic(p, "two", 0640, Durability::kRenameOnly));
+  EXPECT_EQ(*ReadFile(p), "two");
+  struct stat st;
+  ASSERT_EQ(stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_EQ(std::distance(stdfs::directory_iterator(tmpl), stdfs::directory_iterator()), 1);
+  stdfs::remove_all(tmpl);
+}
+
+TEST(WriteFileAtomicTest, RenameOnlyRefusesToReplaceADirectory) {
+  char tmpl[] = "/tmp/brick-atomic-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string p = std::string(tmpl) + "/state.json";
+  ASSERT_EQ(mkdir(p.c_str(), 0700), 0);
+  EXPECT_FALSE(WriteFileAtomic(p, "one", 0600, Durability::kRenameOnly));
+  struct stat st;
+  ASSERT_EQ(stat(p.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(std::distance(stdfs::directory_iterator(tmpl), stdfs::directory_iterator()), 1);
+  stdfs::remove_all(tmpl);
+}
+
 }  // namespace
 }  // namespace brick
