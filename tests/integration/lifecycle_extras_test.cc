@@ -694,7 +694,7 @@ TEST_F(CreateKilled, AtEachPhaseDeleteForceLeavesNothing) {
   // Phases, in create's order (runtime/container.cc RunContainer). The counts assume a
   // --root two levels below / and an existing seccomp cache directory, as here.
   const std::vector<Point> points = {
-      {"mkdir", 1},       // the state directory
+      {"mkdir", 1},       // the state directory, under its hidden staging name
       {"flock", 1},       // its lock
       {"flock", 2},       // the host id range slot
       {"rename", 1},      // first state.json: pid 0, creator recorded
@@ -705,7 +705,8 @@ TEST_F(CreateKilled, AtEachPhaseDeleteForceLeavesNothing) {
       {"sendmsg", 1},     // init cloned, id maps written, init waiting for GO
       {"sendmsg", 2},     // init moved into every cgroup hierarchy
       {"recvmsg", 1},     // init setting up its mounts
-      {"rename", 3},      // state.json with the init's pid
+      {"renameat2", 2},   // state.json with the init's pid (replaced by RENAME_EXCHANGE;
+                          // renameat2 #1 put the state directory in place)
       {"pwrite64", 1},    // id range handed over to the state directory
       {"sendmsg", 3},     // detach requested
       {"recvmsg", 2},     // init detached (no parent-death signal), waiting on exec.fifo

@@ -1,10 +1,11 @@
 // brick exec: runc's flags and meaning (see runtime/exec.h).
+#include "brick/runtime/exec.h"
+
 #include <fmt/core.h>
 
 #include "brick/base/strings.h"
-#include "brick/oci/quote.h"
 #include "brick/cli/cli.h"
-#include "brick/runtime/exec.h"
+#include "brick/oci/quote.h"
 #include "brick/sys/fs.h"
 
 namespace brick::cli {

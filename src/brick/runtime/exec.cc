@@ -1,6 +1,7 @@
 #include "brick/runtime/exec.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -9,8 +10,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
-#include <fmt/core.h>
 
 #include "brick/base/strings.h"
 #include "brick/isolation/caps.h"
@@ -21,9 +20,9 @@
 #include "brick/oci/capabilities.h"
 #include "brick/runtime/console_socket.h"
 #include "brick/runtime/container.h"
-#include "brick/runtime/init.h"
 #include "brick/runtime/final_steps.h"
 #include "brick/runtime/foreground.h"
+#include "brick/runtime/init.h"
 #include "brick/runtime/lifecycle.h"
 #include "brick/runtime/plan.h"
 #include "brick/runtime/spawn.h"
@@ -60,10 +59,10 @@ struct NsKind {
   const char* name;
   int flag;
 };
-constexpr NsKind kNamespaces[] = {
-    {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},       {"net", CLONE_NEWNET},
-    {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},      {"cgroup", CLONE_NEWCGROUP},
-    {"pid", CLONE_NEWPID},   {"time", CLONE_NEWTIME}};
+constexpr NsKind kNamespaces[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},
+                                  {"net", CLONE_NEWNET},   {"ipc", CLONE_NEWIPC},
+                                  {"uts", CLONE_NEWUTS},   {"cgroup", CLONE_NEWCGROUP},
+                                  {"pid", CLONE_NEWPID},   {"time", CLONE_NEWTIME}};
 
 // The namespaces of `pid` that brick is not in. Joining one's own user namespace is an
 // error (EINVAL), and joining the others again is pointless, so only these are joined.
@@ -104,9 +103,7 @@ bool MapsRoot(const std::string& map_text) {
 void MergeEnv(std::vector<std::string>* env, const std::vector<std::string>& extra) {
   for (const auto& e : extra) {
     std::string key = e.substr(0, e.find('='));
-    auto same = [&](const std::string& x) {
-      return x.substr(0, x.find('=')) == key;
-    };
+    auto same = [&](const std::string& x) { return x.substr(0, x.find('=')) == key; };
     env->erase(std::remove_if(env->begin(), env->end(), same), env->end());
     env->push_back(e);
   }
@@ -191,7 +188,7 @@ Status ExecChildSteps(const ExecPlan& plan, SyncSocket& sync) {
     }
     BRICK_TRY(sync.Send(SyncMessage::kDetached));
   }
-  FinalSteps last{plan.caps, plan.ids,      plan.seccomp, plan.no_new_privileges,
+  FinalSteps last{plan.caps, plan.ids,       plan.seccomp,        plan.no_new_privileges,
                   plan.fds,  !plan.detached, plan.expected_parent};
   return DropPrivilegesAndExec(sys, last, exe, process);
 }
@@ -238,8 +235,9 @@ Status WriteOomScoreAdj(pid_t pid, int adj) {
 
 Result<oci::Process> ExecProcessFromConfig(const oci::Process& base, const ExecOverrides& o) {
   if (o.args.empty()) {
-    return Fail("exec: no command given; pass the command after the container id, or "
-                "--process FILE");
+    return Fail(
+        "exec: no command given; pass the command after the container id, or "
+        "--process FILE");
   }
   oci::Process p = base;
   p.args = o.args;
@@ -259,8 +257,8 @@ Result<oci::Process> ExecProcessFromConfig(const oci::Process& base, const ExecO
     oci::Capabilities caps = p.capabilities.value_or(oci::Capabilities{});
     for (const auto& cap : o.add_caps) {
       std::string name = cap.starts_with("CAP_") ? cap : "CAP_" + cap;
-      for (auto* set : {&caps.bounding, &caps.effective, &caps.permitted, &caps.inheritable,
-                        &caps.ambient}) {
+      for (auto* set :
+           {&caps.bounding, &caps.effective, &caps.permitted, &caps.inheritable, &caps.ambient}) {
         if (std::find(set->begin(), set->end(), name) == set->end()) {
           set->push_back(name);
         }
@@ -285,10 +283,9 @@ Result<int> ExecInContainer(const ExecRequest& req) {
     return Fail("container {} is paused; resume it before exec", req.id);
   }
   if (status != ContainerStatus::kCreated && status != ContainerStatus::kRunning) {
-    return std::unexpected(Error(
-        fmt::format("exec in container {}: container not running ({})", req.id,
-                    ContainerStatusName(status)),
-        ESRCH));
+    return std::unexpected(Error(fmt::format("exec in container {}: container not running ({})",
+                                             req.id, ContainerStatusName(status)),
+                                 ESRCH));
   }
   oci::Spec spec = BRICK_TRY_VALUE(oci::LoadSpecFile(dir.ConfigPath()));
   if (req.process) {
@@ -305,8 +302,9 @@ Result<int> ExecInContainer(const ExecRequest& req) {
     BRICK_TRY(req.policy(spec), fmt::format("exec in container {}", req.id));
   }
   if (p.terminal && req.detach && req.console_socket.empty()) {
-    return Fail("exec --detach with a terminal needs --console-socket: nothing would be left "
-                "to hold the pty");
+    return Fail(
+        "exec --detach with a terminal needs --console-socket: nothing would be left "
+        "to hold the pty");
   }
   if (!p.apparmor_profile.empty() || !p.selinux_label.empty()) {
     return Fail("process.apparmorProfile/selinuxLabel: no LSM is enabled on this host");
@@ -328,7 +326,8 @@ Result<int> ExecInContainer(const ExecRequest& req) {
   plan.setns_flags = differ & ~CLONE_NEWPID;
   plan.join_user = differ & CLONE_NEWUSER;
   if (plan.join_user) {
-    plan.root_mapped = MapsRoot(BRICK_TRY_VALUE(ReadFile(fmt::format("/proc/{}/uid_map", state.pid))));
+    plan.root_mapped =
+        MapsRoot(BRICK_TRY_VALUE(ReadFile(fmt::format("/proc/{}/uid_map", state.pid))));
   }
   plan.expected_parent = join_pid ? 0 : getpid();
   bool setgroups_allowed = true;
@@ -439,9 +438,9 @@ Result<int> ExecInContainer(const ExecRequest& req) {
     break;  // EOF: the process exec'd (the sync socket is close-on-exec)
   }
   if (!req.pid_file.empty()) {
-    BRICK_TRY(WriteFileAtomic(req.pid_file, std::to_string(child.pid()), 0644,
-                              Durability::kRenameOnly),
-              "--pid-file");
+    BRICK_TRY(
+        WriteFileAtomic(req.pid_file, std::to_string(child.pid()), 0644, Durability::kRenameOnly),
+        "--pid-file");
   }
   if (req.detach) {
     child.Release();
@@ -454,8 +453,8 @@ Result<int> ExecInContainer(const ExecRequest& req) {
   if (master) {
     BRICK_TRY(raw.Enter(STDIN_FILENO));
   }
-  WaitResult result = BRICK_TRY_VALUE(
-      WaitForeground(child.pid(), child.pidfd(), *signals, master.get(), false));
+  WaitResult result =
+      BRICK_TRY_VALUE(WaitForeground(child.pid(), child.pidfd(), *signals, master.get(), false));
   child.Reaped();
   return result.exit_status;
 }

@@ -1,14 +1,13 @@
 #include "brick/runtime/hooks.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-
-#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "brick/runtime/final_steps.h"
@@ -56,7 +55,8 @@ Status RunHook(const oci::Hook& hook, const std::string& what, const std::string
   }
   UniqueFd out_read(out[0]), out_write(out[1]);
 
-  std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
+  std::vector<std::string> args =
+      hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -84,8 +84,8 @@ Status RunHook(const oci::Hook& hook, const std::string& what, const std::string
 
   std::string output;
   using Clock = std::chrono::steady_clock;
-  auto deadline = hook.timeout ? Clock::now() + std::chrono::seconds(*hook.timeout)
-                               : Clock::time_point::max();
+  auto deadline =
+      hook.timeout ? Clock::now() + std::chrono::seconds(*hook.timeout) : Clock::time_point::max();
   bool exited = false;
   while (!exited) {
     int wait_ms = -1;
@@ -118,7 +118,8 @@ Status RunHook(const oci::Hook& hook, const std::string& what, const std::string
     exited = fds[0].revents & POLLIN;
   }
   siginfo_t info = {};
-  if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(child.pidfd()), &info, WEXITED) != 0) {
+  if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(child.pidfd()), &info, WEXITED) !=
+      0) {
     return ErrnoFail(errno, "{}: reap", what);
   }
   child.Reaped();

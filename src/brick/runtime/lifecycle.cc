@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "brick/base/strings.h"
 #include "brick/cgroup/layout.h"
@@ -19,6 +20,7 @@
 #include "brick/runtime/container.h"
 #include "brick/runtime/hooks.h"
 #include "brick/runtime/seccomp_agent.h"
+#include "brick/sys/fs.h"
 
 namespace brick::runtime {
 namespace {
@@ -72,8 +74,7 @@ Result<int> ParseSignal(std::string_view text) {
       return SIGRTMIN + off;
     }
   }
-  return Fail("signal \"{}\": unknown; use a number 1 to 64 or a name such as TERM or KILL",
-              text);
+  return Fail("signal \"{}\": unknown; use a number 1 to 64 or a name such as TERM or KILL", text);
 }
 
 Result<std::unique_ptr<cgroup::Manager>> AdoptContainerCgroup(const ContainerState& s) {
@@ -119,9 +120,8 @@ Status StartContainer(const LifecycleOptions& o, const std::string& id) {
     }
   }
   // linux.seccomp.listenerPath: the listener goes to the agent before the workload runs.
-  BRICK_TRY(
-      HandOffListenerAtStart(s, dir.ConfigPath(), fifo.get(), DefaultEventsLog(o.state_root)),
-      fmt::format("start container {}", id));
+  BRICK_TRY(HandOffListenerAtStart(s, dir.ConfigPath(), fifo.get(), DefaultEventsLog(o.state_root)),
+            fmt::format("start container {}", id));
   if (unlink(dir.FifoPath().c_str()) != 0) {
     return ErrnoFail(errno, "start container {}: remove exec.fifo", id);
   }
@@ -129,8 +129,8 @@ Status StartContainer(const LifecycleOptions& o, const std::string& id) {
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
     // The program runs. A failing poststart hook stops the container (lifecycle step 9);
     // the caller's `delete` then removes it and runs the poststop hooks.
-    auto hooks = RunHooks(spec->hooks->poststart, "poststart",
-                          OciStateJson(s, ContainerStatus::kRunning));
+    auto hooks =
+        RunHooks(spec->hooks->poststart, "poststart", OciStateJson(s, ContainerStatus::kRunning));
     if (!hooks) {
       (void)SignalInit(s, SIGKILL);
       return std::unexpected(std::move(hooks.error()).Wrap(fmt::format("start container {}", id)));
@@ -232,7 +232,15 @@ Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool fo
     alloc.state_dir = o.state_root + "/.idmap";
     BRICK_TRY(isolation::FreeKeptSlot(alloc, *s.id_slot, dir.dir()));
   }
-  auto spec = oci::LoadSpecFile(dir.ConfigPath());
+  // Parse the config only when it has poststop hooks: most have none, and delete is on
+  // every engine's hot path.
+  std::optional<oci::Spec> spec;
+  if (auto text = ReadFile(dir.ConfigPath());
+      text && text->find("\"poststop\"") != std::string::npos) {
+    if (auto parsed = oci::ParseSpec(*text)) {
+      spec = std::move(*parsed);
+    }
+  }
   BRICK_TRY(dir.Remove());
   // After the container is gone, before delete returns; failures are warnings.
   if (spec && spec->hooks && !spec->hooks->poststop.empty()) {

@@ -1,11 +1,10 @@
 #include "brick/runtime/seccomp_log_watch.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-
-#include <fmt/core.h>
 
 #include "brick/seccomp/audit_record.h"
 #include "brick/seccomp/event_log.h"

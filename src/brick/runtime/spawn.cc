@@ -1,5 +1,6 @@
 #include "brick/runtime/spawn.h"
 
+#include <fmt/core.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -7,8 +8,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-
-#include <fmt/core.h>
 
 #include "brick/base/strings.h"
 #include "brick/runtime/init.h"

@@ -1,9 +1,8 @@
 #include "brick/seccomp/audit_record.h"
 
+#include <fmt/core.h>
 #include <linux/seccomp.h>
 #include <string.h>
-
-#include <fmt/core.h>
 
 #include "brick/base/strings.h"
 
@@ -30,9 +29,7 @@ std::optional<uint64_t> Hex(std::string_view s) {
   }
   uint64_t v = 0;
   for (char c : s) {
-    int d = (c >= '0' && c <= '9') ? c - '0'
-            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                                     : -1;
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
     if (d < 0) {
       return std::nullopt;
     }
