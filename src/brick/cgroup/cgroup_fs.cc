@@ -22,6 +22,14 @@ Status KernelCgroupFs::Mkdir(const std::string& dir) {
   return Ok();
 }
 
+Result<UniqueFd> KernelCgroupFs::Open(const std::string& path, int flags) {
+  UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC));
+  if (!fd) {
+    return ErrnoFail(errno, "open {}", path);
+  }
+  return fd;
+}
+
 Status KernelCgroupFs::Rmdir(const std::string& dir) {
   if (rmdir(dir.c_str()) != 0) {
     return ErrnoFail(errno, "rmdir {}", dir);

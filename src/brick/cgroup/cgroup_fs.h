@@ -56,6 +56,8 @@ class CgroupFs {
   virtual Status DetachDeviceProgram(const std::string& dir, int prog_fd) = 0;
   // kill(2).
   virtual Status Kill(pid_t pid, int signal) = 0;
+  // open(2) with O_CLOEXEC added; the error keeps errno.
+  virtual Result<UniqueFd> Open(const std::string& path, int flags) = 0;
 };
 
 // The real thing: cgroupfs and bpf(2).
@@ -75,6 +77,7 @@ class KernelCgroupFs : public CgroupFs {
                                         const DeviceProgram& program) override;
   Status DetachDeviceProgram(const std::string& dir, int prog_fd) override;
   Status Kill(pid_t pid, int signal) override;
+  Result<UniqueFd> Open(const std::string& path, int flags) override;
 };
 
 }  // namespace brick::cgroup

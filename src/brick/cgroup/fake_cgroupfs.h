@@ -213,6 +213,7 @@ class FakeCgroupRoot {
     (void)WriteFileAtomic(root_ + "/" + name + "/cgroup.procs", "", 0644);
     Files files = cgroup_files;
     files["cgroup.procs"] = "";
+    files["tasks"] = "";
     fs_->v1_files[name] = files;
     mounts_.push_back({root_ + "/" + name, "cgroup", "rw," + name});
   }

@@ -1,5 +1,6 @@
 #include "brick/cgroup/manager.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <time.h>
@@ -200,6 +201,28 @@ class HierarchyManager : public Manager {
                             fmt::format("move process {} into cgroup {}", pid, t.dir)));
     }
     return Ok();
+  }
+
+  Status AddProcessToUnified(pid_t pid) override {
+    if (const Target* t = Unified()) {
+      BRICK_TRY(WithContext(fs_.Write(t->dir + "/cgroup.procs", std::to_string(pid)),
+                            fmt::format("move process {} into cgroup {}", pid, t->dir)));
+    }
+    return Ok();
+  }
+
+  Result<SelfPlacement> OpenSelfPlacement() const override {
+    SelfPlacement out;
+    for (const auto& t : targets_) {
+      if (t.h->unified) {
+        out.unified_dir = BRICK_TRY_VALUE(fs_.Open(t.dir, O_RDONLY | O_DIRECTORY));
+        out.unified_path = t.dir;
+      } else {
+        std::string tasks = t.dir + "/tasks";
+        out.v1_tasks.push_back({tasks, BRICK_TRY_VALUE(fs_.Open(tasks, O_WRONLY))});
+      }
+    }
+    return out;
   }
 
   Result<std::vector<pid_t>> Pids() const override {

@@ -9,7 +9,7 @@
 //   BRICK_TRY(mgr->Create());
 //   ScopedCgroup owner(std::move(mgr));    // Destroy() on every early return
 //   BRICK_TRY(owner->Apply(resources));
-//   BRICK_TRY(owner->AddProcess(child_pid));
+//   BRICK_TRY(owner->AddProcess(child_pid));   // or OpenSelfPlacement, before the clone
 //   ...
 //   Stats s = BRICK_TRY_VALUE(owner->ReadStats());
 //   BRICK_TRY(owner->Destroy());
@@ -31,6 +31,7 @@
 #include "brick/base/error.h"
 #include "brick/cgroup/layout.h"
 #include "brick/cgroup/path.h"
+#include "brick/cgroup/self_placement.h"
 #include "brick/cgroup/stats.h"
 #include "brick/oci/spec.h"
 
@@ -69,6 +70,11 @@ class Manager {
   virtual Status Update(const oci::Resources& resources) = 0;
   // Moves `pid` (a whole process) into the cgroup in every hierarchy.
   virtual Status AddProcess(pid_t pid) = 0;
+  // The same, in the unified hierarchy only: after a clone that could not use
+  // CLONE_INTO_CGROUP. Nothing to do without a unified hierarchy.
+  virtual Status AddProcessToUnified(pid_t pid) = 0;
+  // Opens what a new process needs to place itself (self_placement.h): the fast way in.
+  virtual Result<SelfPlacement> OpenSelfPlacement() const = 0;
   // The processes in the cgroup (union over the hierarchies).
   virtual Result<std::vector<pid_t>> Pids() const = 0;
   virtual Result<Stats> ReadStats() const = 0;

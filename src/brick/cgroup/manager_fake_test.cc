@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <set>
 
@@ -655,6 +657,47 @@ TEST(HybridManagerTest, V1ControllersPlusTheUnifiedCgroup) {
   for (const auto& p : paths) {
     EXPECT_FALSE(std::filesystem::exists(p.dir)) << p.dir;
   }
+}
+
+TEST(HybridManagerTest, SelfPlacementWritesZeroToEachV1TasksFileAndOpensTheUnifiedDir) {
+  Env env;
+  env.fake.AddAllV1();
+  env.fake.AddV2("unified", "");
+  auto m = env.New();
+  ASSERT_TRUE(m->Create());
+  auto placement = m->OpenSelfPlacement();
+  ASSERT_TRUE(placement) << placement.error().message();
+  ASSERT_EQ(placement->v1_tasks.size(), env.layout.v1.size());
+  EXPECT_EQ(placement->unified_path, env.fake.root() + "/unified/brick/c1");
+  struct stat want, got;
+  ASSERT_EQ(stat(placement->unified_path.c_str(), &want), 0);
+  ASSERT_EQ(fstat(placement->unified_dir.get(), &got), 0);
+  EXPECT_TRUE(S_ISDIR(got.st_mode));
+  EXPECT_EQ(got.st_ino, want.st_ino);
+  ASSERT_TRUE(PlaceSelf(*placement));
+  // "0" (the writing thread) in every v1 hierarchy's tasks file, nothing in cgroup.procs.
+  EXPECT_EQ(env.Read("pids/brick/c1/tasks"), "0");
+  EXPECT_EQ(env.Read("memory/brick/c1/tasks"), "0");
+  EXPECT_EQ(env.Read("cpu,cpuacct/brick/c1/tasks"), "0");
+  EXPECT_EQ(env.Read("pids/brick/c1/cgroup.procs"), "");
+  // A clone that could not start in the cgroup is placed in the unified hierarchy only.
+  ASSERT_TRUE(m->AddProcessToUnified(42));
+  EXPECT_EQ(env.Read("unified/brick/c1/cgroup.procs"), "42");
+  EXPECT_EQ(env.Read("pids/brick/c1/cgroup.procs"), "");
+  placement->v1_tasks.clear();
+  placement->unified_dir.reset();
+  ASSERT_TRUE(WriteFile(env.fake.root() + "/unified/brick/c1/cgroup.procs", ""));
+  ASSERT_TRUE(m->Destroy());
+}
+
+TEST(V1ManagerTest, SelfPlacementOfAMissingCgroupNamesTheFile) {
+  Env env;
+  env.fake.AddAllV1();
+  auto m = env.New();
+  auto placement = m->OpenSelfPlacement();  // never created
+  ASSERT_FALSE(placement);
+  EXPECT_EQ(placement.error().errnum(), ENOENT);
+  EXPECT_THAT(placement.error().message(), ::testing::HasSubstr("/brick/c1/tasks"));
 }
 
 TEST(HybridManagerTest, UnifiedKeyOfAV1ControllerIsRefused) {

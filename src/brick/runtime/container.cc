@@ -380,6 +380,10 @@ Result<int> RunContainer(const RunRequest& req) {
   if (plan.ns.new_user || plan.ns.join_user) {
     BRICK_TRY(isolation::CreateRootfsMountTargets(plan.rootfs));
   }
+  // The init places itself (self_placement.h): no global cgroup lock on the way in.
+  // Opened before brick joins any namespace, so the paths are the host's.
+  cgroup::SelfPlacement placement = BRICK_TRY_VALUE(cgroup->OpenSelfPlacement());
+  plan.cgroup_placement = &placement;
   std::vector<isolation::JoinedNamespace> restore;
   BRICK_TRY(isolation::JoinNamespacesInParent(plan.ns, &restore));
   // The init starts in the rootfs (see MountRootfs): brick enters it for the clone only.
@@ -387,7 +391,9 @@ Result<int> RunContainer(const RunRequest& req) {
   if (!cwd || chdir(plan.rootfs.rootfs.c_str()) != 0) {
     return ErrnoFail(errno, "root.path: enter {}", plan.rootfs.rootfs);
   }
-  auto cloned = CloneChild(plan.ns.clone_flags);
+  bool into_cgroup = false;
+  auto cloned =
+      CloneChildIntoCgroup(plan.ns.clone_flags, placement.unified_dir.get(), &into_cgroup);
   if (cloned && cloned->first != 0 && fchdir(cwd.get()) != 0) {
     return ErrnoFail(errno, "return to brick's working directory");
   }
@@ -437,7 +443,9 @@ Result<int> RunContainer(const RunRequest& req) {
                                            spec.linux.gid_mappings));
     }
     BRICK_TRY(parent_end.Send(SyncMessage::kGo));
-    BRICK_TRY(cgroup->AddProcess(child.pid()), "place the container in its cgroup");
+    if (!into_cgroup) {
+      BRICK_TRY(cgroup->AddProcessToUnified(child.pid()), "place the container in its cgroup");
+    }
     BRICK_TRY(parent_end.Send(SyncMessage::kPlaced));
     return Ok();
   };

@@ -53,6 +53,7 @@ struct ExecPlan {
   bool detached = false;
   isolation::FdHygienePlan fds;
   std::vector<int> close_in_child;
+  const cgroup::SelfPlacement* cgroup_placement = nullptr;  // see self_placement.h
 };
 
 struct NsKind {
@@ -115,11 +116,14 @@ Status ExecChildSteps(const ExecPlan& plan, SyncSocket& sync) {
   for (int fd : plan.close_in_child) {
     close(fd);
   }
+  if (plan.cgroup_placement) {
+    BRICK_TRY(cgroup::PlaceSelf(*plan.cgroup_placement));
+  }
   BRICK_TRY(isolation::SetNonDumpable(sys));
   BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent));
   ResetSignals();
 
-  // Wait until the parent has placed us in the container's cgroup.
+  // Wait until the parent has finished placing us in the container's cgroup.
   Received go = BRICK_TRY_VALUE(sync.Receive());
   if (go.type != SyncMessage::kGo) {
     _exit(kInitFailedStatus);
@@ -373,11 +377,14 @@ Result<int> ExecInContainer(const ExecRequest& req) {
     signals.emplace(BRICK_TRY_VALUE(SignalForwarder::Create()));
   }
 
+  cgroup::SelfPlacement placement = BRICK_TRY_VALUE(cgroup->OpenSelfPlacement());
+  plan.cgroup_placement = &placement;
   std::optional<PidNamespaceForChildren> in_pid_ns;
   if (join_pid) {
     in_pid_ns.emplace(BRICK_TRY_VALUE(PidNamespaceForChildren::Enter(init_pidfd.get())));
   }
-  auto cloned = CloneChild(0);
+  bool into_cgroup = false;
+  auto cloned = CloneChildIntoCgroup(0, placement.unified_dir.get(), &into_cgroup);
   if (cloned && cloned->first == 0) {
     parent_end.Close();
     auto s = ExecChildSteps(plan, child_end);
@@ -404,7 +411,10 @@ Result<int> ExecInContainer(const ExecRequest& req) {
     if (p.oom_score_adj) {
       BRICK_TRY(WriteOomScoreAdj(child.pid(), *p.oom_score_adj));
     }
-    BRICK_TRY(cgroup->AddProcess(child.pid()), "place the process in the container's cgroup");
+    if (!into_cgroup) {
+      BRICK_TRY(cgroup->AddProcessToUnified(child.pid()),
+                "place the process in the container's cgroup");
+    }
     BRICK_TRY(parent_end.Send(SyncMessage::kGo));
     return Ok();
   };

@@ -39,6 +39,9 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   for (int fd : plan.close_in_child) {
     close(fd);
   }
+  if (plan.cgroup_placement) {
+    BRICK_TRY(cgroup::PlaceSelf(*plan.cgroup_placement));
+  }
   // Die with brick, and keep the container from ptrace-ing or opening /proc/1/exe of
   // this process while it still holds host resources (fds, the brick binary).
   BRICK_TRY(isolation::SetNonDumpable(sys));
@@ -76,9 +79,9 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   }
   BRICK_TRY(WriteSecrets(root.get(), plan.secrets, plan.ids.uid, plan.ids.gid));
 
-  // The parent moves us into the cgroup while we set up mounts (a cgroup v1 migration
-  // waits for an RCU grace period, so the two overlap). Nothing of the container runs
-  // before this point. Hooks need the placement first.
+  // The parent may still be moving us into the unified hierarchy (when the clone could not
+  // start us there) while we set up mounts. Nothing of the container runs before this
+  // point. Hooks need the placement first.
   auto wait_placed = [&]() -> Status {
     Received placed = BRICK_TRY_VALUE(sync.Receive());
     if (placed.type != SyncMessage::kPlaced) {

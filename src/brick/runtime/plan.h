@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "brick/cgroup/self_placement.h"
 #include "brick/isolation/caps.h"
 #include "brick/isolation/devices.h"
 #include "brick/isolation/hygiene.h"
@@ -53,6 +54,9 @@ struct ContainerPlan {
   // Lock fds of the parent (state directory, id range) that the init must drop at once:
   // a detached init would otherwise hold the parent's locks until it execs.
   std::vector<int> close_in_child;
+  // The init moves itself into its v1 cgroups first thing (self_placement.h); owned by
+  // the parent, set just before the clone.
+  const cgroup::SelfPlacement* cgroup_placement = nullptr;
   std::vector<Secret> secrets;  // read by the parent, written into /run/secrets by the init
   isolation::FdHygienePlan fds;
   pid_t expected_parent = 0;  // what getppid() returns in the init (0 across a pid ns)

@@ -23,12 +23,18 @@ ChildGuard::~ChildGuard() {
   }
 }
 
-Result<std::pair<pid_t, UniqueFd>> CloneChild(int flags) {
+namespace {
+
+Result<std::pair<pid_t, UniqueFd>> Clone3(uint64_t flags, int cgroup_dir) {
   int pidfd = -1;
   struct clone_args args = {};
-  args.flags = static_cast<uint64_t>(flags) | CLONE_PIDFD;
+  args.flags = flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
+  if (cgroup_dir >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_dir);
+  }
   fflush(stdout);
   fflush(stderr);
   long pid = syscall(SYS_clone3, &args, sizeof args);
@@ -36,6 +42,27 @@ Result<std::pair<pid_t, UniqueFd>> CloneChild(int flags) {
     return ErrnoFail(errno, "clone the container process");
   }
   return std::pair<pid_t, UniqueFd>(static_cast<pid_t>(pid), UniqueFd(pid == 0 ? -1 : pidfd));
+}
+
+}  // namespace
+
+Result<std::pair<pid_t, UniqueFd>> CloneChild(int flags) {
+  return Clone3(static_cast<uint64_t>(flags), -1);
+}
+
+Result<std::pair<pid_t, UniqueFd>> CloneChildIntoCgroup(int flags, int cgroup_dir,
+                                                        bool* into_cgroup) {
+  *into_cgroup = false;
+  if (cgroup_dir >= 0) {
+    auto cloned = Clone3(static_cast<uint64_t>(flags), cgroup_dir);
+    // E2BIG/EINVAL: a kernel before 5.7; EACCES/EPERM/EOPNOTSUPP/EBUSY: the cgroup, seen
+    // from a joined cgroup namespace, cannot take the child that way.
+    if (cloned || cloned.error().errnum() == EAGAIN || cloned.error().errnum() == ENOMEM) {
+      *into_cgroup = static_cast<bool>(cloned);
+      return cloned;
+    }
+  }
+  return Clone3(static_cast<uint64_t>(flags), -1);
 }
 
 Error ChildError(const std::string& payload) {

@@ -42,6 +42,12 @@ class ChildGuard {
 // stdio is flushed first so that buffered output is not written twice.
 Result<std::pair<pid_t, UniqueFd>> CloneChild(int flags);
 
+// The same, started in the cgroup2 directory `cgroup_dir` (CLONE_INTO_CGROUP) when it is
+// not -1. A kernel or a cgroup namespace that refuses that gets a plain clone instead;
+// `*into_cgroup` tells which happened, and the caller places the child itself if not.
+Result<std::pair<pid_t, UniqueFd>> CloneChildIntoCgroup(int flags, int cgroup_dir,
+                                                        bool* into_cgroup);
+
 // A child's kError payload, "<errno>:<text>", as an Error.
 Error ChildError(const std::string& payload);
 
