@@ -101,7 +101,7 @@ def run_once(rt, cid):
 
 def shared_config(brick, cgroup_parent, name):
     """brick's default config, as runc 1.1 accepts it, running /bin/true."""
-    spec = json.loads(subprocess.check_output([brick, "spec"]))
+    spec = json.loads(subprocess.check_output([brick, "spec", "--stdout", "--embedded-rootfs"]))
     spec["ociVersion"] = "1.0.2"
     spec["process"]["args"] = ["/bin/true"]
     # runc 1.1 knows no time namespace and refuses linux.seccomp.flags (brick's TSYNC

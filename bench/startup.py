@@ -43,7 +43,7 @@ def runc_bundle(build, workdir):
     """A runc bundle with the same isolation as brick's defaults, as far as runc 1.1 goes."""
     bundle = os.path.join(workdir, "runc-bundle")
     os.makedirs(bundle)
-    spec = json.loads(subprocess.check_output([os.path.join(build, "brick"), "spec"]))
+    spec = json.loads(subprocess.check_output([os.path.join(build, "brick"), "spec", "--stdout", "--embedded-rootfs"]))
     spec["process"]["args"] = ["/bin/true"]
     spec["ociVersion"] = "1.0.2"
     # runc 1.1 knows no time namespace; everything else carries over unchanged.
@@ -73,7 +73,7 @@ def brick_bundle(build, workdir):
     """brick's default config as a bundle, running /bin/true."""
     bundle = os.path.join(workdir, "brick-bundle")
     os.makedirs(bundle)
-    spec = json.loads(subprocess.check_output([os.path.join(build, "brick"), "spec"]))
+    spec = json.loads(subprocess.check_output([os.path.join(build, "brick"), "spec", "--stdout", "--embedded-rootfs"]))
     spec["process"]["args"] = ["/bin/true"]
     with open(os.path.join(bundle, "config.json"), "w") as f:
         json.dump(spec, f)

@@ -290,7 +290,7 @@ HostSnapshot HostSnapshot::Capture() { return HostSnapshot{MountInfo()}; }
 }
 
 ::testing::AssertionResult DefaultSpec(const std::string& rootfs, nlohmann::json* out) {
-  RunResult r = RunCommand({kBrick, "spec", "--rootfs", rootfs});
+  RunResult r = RunCommand({kBrick, "spec", "--stdout", "--rootfs", rootfs});
   if (r.ExitCode() != 0) {
     return ::testing::AssertionFailure()
            << "brick spec --rootfs " << rootfs << ": " << r.Describe();

@@ -466,13 +466,13 @@ TEST_F(Detached, UnknownAndStoppedContainersAreNamed) {
   ASSERT_TRUE(Eventually([&] { return Status() == "stopped"; })) << Status();
   Outcome stopped = Brick({"update", "--pids-limit", "5", id_});
   EXPECT_EQ(stopped.exit_code, 125);
-  EXPECT_THAT(stopped.err, HasSubstr("container " + id_ + " not running"));
+  EXPECT_THAT(stopped.err, HasSubstr("update container " + id_ + ": container not running"));
   Outcome ev = Brick({"events", "--stats", id_});
   EXPECT_EQ(ev.exit_code, 125);
-  EXPECT_THAT(ev.err, HasSubstr("not running"));
+  EXPECT_THAT(ev.err, HasSubstr("container not running"));
   Outcome st = Brick({"stats", id_});
   EXPECT_EQ(st.exit_code, 125);
-  EXPECT_THAT(st.err, HasSubstr("not running"));
+  EXPECT_THAT(st.err, HasSubstr("container not running"));
   Outcome interval = Brick({"events", "--interval", "soon", id_});
   EXPECT_EQ(interval.exit_code, 125);
   EXPECT_THAT(interval.err, HasSubstr("--interval \"soon\""));

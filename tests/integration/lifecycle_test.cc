@@ -56,7 +56,7 @@ TEST_F(LifecycleTest, CreateStartKillDelete) {
   EXPECT_EQ(Status(), "stopped");
   RunResult not_running = Brick({"kill", id_, "TERM"});
   EXPECT_EQ(not_running.ExitCode(), 125);
-  EXPECT_THAT(not_running.err, HasSubstr("container " + id_ + " not running"));
+  EXPECT_THAT(not_running.err, HasSubstr("signal container " + id_ + ": container not running"));
   ASSERT_EQ(Brick({"delete", id_}).ExitCode(), 0);
   RunResult gone = Brick({"state", id_});
   EXPECT_EQ(gone.ExitCode(), 125);

@@ -82,14 +82,13 @@ Result<std::vector<std::string>> KernelCgroupFs::ListChildren(const std::string&
   return out;
 }
 
-Result<std::chrono::system_clock::time_point> KernelCgroupFs::ModifiedTime(
-    const std::string& dir) {
+Result<std::chrono::system_clock::time_point> KernelCgroupFs::ModifiedTime(const std::string& dir) {
   struct stat st;
   if (stat(dir.c_str(), &st) != 0) {
     return ErrnoFail(errno, "stat {}", dir);
   }
-  auto since_epoch = std::chrono::seconds(st.st_mtim.tv_sec) +
-                     std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  auto since_epoch =
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
   return std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
 }

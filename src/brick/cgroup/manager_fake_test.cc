@@ -1,7 +1,6 @@
 // The managers against fake cgroupfs roots: the exact files and values they write.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -591,7 +590,8 @@ TEST(V1ManagerTest, ReadStatsParsesV1Files) {
   ASSERT_TRUE(WriteFile(r + "/cpu,cpuacct/brick/c1/cpuacct.usage_sys", "300"));
   ASSERT_TRUE(WriteFile(r + "/cpu,cpuacct/brick/c1/cpu.stat",
                         "nr_periods 10\nnr_throttled 4\nthrottled_time 123\n"));
-  ASSERT_TRUE(WriteFileAtomic(r + "/cpu,cpuacct/brick/c1/cpuacct.usage_percpu", "500 400 \n", 0644));
+  ASSERT_TRUE(
+      WriteFileAtomic(r + "/cpu,cpuacct/brick/c1/cpuacct.usage_percpu", "500 400 \n", 0644));
   ASSERT_TRUE(WriteFileAtomic(r + "/memory/brick/c1/memory.stat", "cache 8192\nrss 4096\n", 0644));
   ASSERT_TRUE(WriteFile(r + "/pids/brick/c1/pids.current", "2"));
   ASSERT_TRUE(WriteFile(r + "/pids/brick/c1/pids.max", "64"));

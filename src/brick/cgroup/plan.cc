@@ -1,10 +1,9 @@
 #include "brick/cgroup/plan.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cmath>
 
 namespace brick::cgroup {
 namespace {

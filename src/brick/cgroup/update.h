@@ -29,8 +29,7 @@ namespace brick::cgroup {
 
 // The manager of container `id`'s existing cgroup. A cgroup that exists in no hierarchy
 // gives "container <id> does not exist" (errno ENOENT).
-Result<std::unique_ptr<Manager>> OpenContainerCgroup(const std::string& id,
-                                                     const Options& options);
+Result<std::unique_ptr<Manager>> OpenContainerCgroup(const std::string& id, const Options& options);
 // The same on a given layout (tests describe a fake cgroupfs with one).
 Result<std::unique_ptr<Manager>> OpenContainerCgroup(const Layout& layout, const std::string& id,
                                                      const Options& options);

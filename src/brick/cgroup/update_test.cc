@@ -10,8 +10,8 @@ namespace brick::cgroup {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::FakeCgroupRoot;
+using ::testing::HasSubstr;
 using W = std::pair<std::string, std::string>;
 
 struct Env {

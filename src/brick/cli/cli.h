@@ -6,9 +6,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "brick/base/error.h"
 #include "brick/oci/spec.h"
@@ -26,6 +26,7 @@ struct GlobalOptions {
   bool systemd_cgroup = false;
   std::string rootless = "auto";
   std::string policy = "/etc/brick/policy.toml";  // host policy; enforced when the file exists
+  std::vector<int> inherited_fds;                 // fds >= 3 open when brick started, sorted
 };
 GlobalOptions& Globals();
 
@@ -55,8 +56,18 @@ Action RegisterFeatures(CLI::App& app);
 // to be created: refuses it when the policy file says so, else logs the warnings.
 Status CheckHostPolicy(const oci::Spec& spec);
 
-// Appends a warning to --log (or, with --debug, to stderr).
+// Appends a warning to --log (and, with --debug, to stderr).
 void LogWarning(const std::string& message);
+// With --debug: appends a debug line to --log, or prints it on stderr without --log.
+void LogDebug(const std::string& message);
+
+// Refuses to pass fds 3..3+count-1 into a container unless brick was started with each
+// of them open: otherwise brick's own fds (state locks, cgroup files) could land there.
+// `what` names the flag or variable for the error.
+Status CheckPassedFds(int count, const std::string& what);
+// The number of socket-activation fds systemd passed to brick itself (LISTEN_FDS, when
+// LISTEN_PID is unset or brick's pid), checked to be open; 0 without any.
+Result<int> ListenFdsForBrick();
 
 // The embedded busybox rootfs next to the binary (build/rootfs), or an error that says
 // how to get it.

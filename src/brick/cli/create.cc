@@ -27,8 +27,9 @@ Action RegisterCreate(CLI::App& app) {
   app.add_option("id", f->id, "Container id")->required();
   return [f]() -> Result<int> {
     if (f->no_pivot) {
-      return Fail("--no-pivot: brick always uses pivot_root; chroot is not offered because it "
-                  "can be escaped");
+      return Fail(
+          "--no-pivot: brick always uses pivot_root; chroot is not offered because it "
+          "can be escaped");
     }
     runtime::RunRequest req;
     req.bundle_dir = std::filesystem::absolute(f->bundle).lexically_normal().string();
@@ -38,6 +39,15 @@ Action RegisterCreate(CLI::App& app) {
     req.spec = BRICK_TRY_VALUE(oci::LoadSpecFile(req.bundle_dir + "/config.json"));
     BRICK_TRY(CheckHostPolicy(req.spec));
     req.id = f->id;
+    if (req.spec.process && req.spec.process->terminal && f->console_socket.empty()) {
+      return Fail(
+          "process.terminal is true but no --console-socket was given: brick create "
+          "returns before the container runs, so its pty must go to the caller's "
+          "console socket; pass --console-socket PATH or set process.terminal to false");
+    }
+    req.listen_fds = BRICK_TRY_VALUE(ListenFdsForBrick());
+    BRICK_TRY(CheckPassedFds(req.listen_fds + f->preserve_fds,
+                             fmt::format("--preserve-fds {}", f->preserve_fds)));
     req.preserve_fds = f->preserve_fds;
     req.state_root = Globals().root;
     req.detach = true;

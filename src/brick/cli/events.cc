@@ -1,6 +1,8 @@
 // `brick events [--stats] [--interval 5s] ID`: runc's event stream. With --stats, one stats
 // event and exit; without, a stats event every interval and an oom event whenever the
 // container's OOM kill count rises, until the container stops (exit 0).
+#include "brick/runtime/events.h"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@
 #include <thread>
 
 #include "brick/cli/cli.h"
-#include "brick/runtime/events.h"
 #include "brick/runtime/lifecycle.h"
 
 namespace brick::cli {
@@ -37,9 +38,7 @@ uint64_t OomKills(const cgroup::Stats& s) { return s.memory ? s.memory->oom_kill
 
 // The stream ends quietly once the container stops or is deleted; any other failure is an
 // error.
-bool Ended(const Error& e) {
-  return e.errnum() == ESRCH || e.errnum() == ENOENT;
-}
+bool Ended(const Error& e) { return e.errnum() == ESRCH || e.errnum() == ENOENT; }
 
 Result<int> Stream(const std::string& id, std::chrono::nanoseconds interval) {
   runtime::LifecycleOptions o{Globals().root};
@@ -93,8 +92,7 @@ Action RegisterEvents(CLI::App& app) {
   return [f]() -> Result<int> {
     auto interval = BRICK_TRY_VALUE(runtime::ParseDuration(f->interval));
     if (f->stats) {
-      auto manager =
-          BRICK_TRY_VALUE(runtime::OpenLiveContainerCgroup({Globals().root}, f->id));
+      auto manager = BRICK_TRY_VALUE(runtime::OpenLiveContainerCgroup({Globals().root}, f->id));
       cgroup::Stats stats = BRICK_TRY_VALUE(manager->ReadStats());
       PrintLine(runtime::StatsEventJson(f->id, stats));
       return 0;

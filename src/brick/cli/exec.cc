@@ -11,21 +11,25 @@
 namespace brick::cli {
 namespace {
 
-// "uid" or "uid:gid", numeric (runc's --user).
-Result<oci::User> ParseUserFlag(const std::string& text) {
+// "uid" or "uid:gid", numeric (runc's --user). Without a gid the config's stays.
+Status ParseUserFlag(const std::string& text, runtime::ExecOverrides* o) {
   auto colon = text.find(':');
   auto uid = ParseU64(text.substr(0, colon));
-  std::optional<uint64_t> gid = uint64_t{0};
+  std::optional<uint64_t> gid;
   if (colon != std::string::npos) {
     gid = ParseU64(text.substr(colon + 1));
+    if (!gid || *gid > 0xfffffffe) {
+      uid.reset();
+    }
   }
-  if (!uid || !gid || *uid > 0xfffffffe || *gid > 0xfffffffe) {
+  if (!uid || *uid > 0xfffffffe) {
     return Fail("--user {}: expected numeric uid[:gid], e.g. 1000:1000", oci::Quote(text));
   }
-  oci::User u;
-  u.uid = static_cast<uint32_t>(*uid);
-  u.gid = static_cast<uint32_t>(*gid);
-  return u;
+  o->uid = static_cast<uint32_t>(*uid);
+  if (gid) {
+    o->gid = static_cast<uint32_t>(*gid);
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -92,6 +96,7 @@ Action RegisterExec(CLI::App& app) {
     req.console_socket = f->console_socket;
     req.pid_file = f->pid_file;
     req.preserve_fds = f->preserve_fds;
+    BRICK_TRY(CheckPassedFds(f->preserve_fds, fmt::format("--preserve-fds {}", f->preserve_fds)));
     if (!f->process_label.empty() || !f->apparmor.empty()) {
       return Fail("--process-label/--apparmor: no LSM is enabled on this host");
     }
@@ -125,12 +130,18 @@ Action RegisterExec(CLI::App& app) {
         o.cwd = f->cwd;
       }
       if (!f->user.empty()) {
-        o.user = BRICK_TRY_VALUE(ParseUserFlag(f->user));
+        BRICK_TRY(ParseUserFlag(f->user, &o));
       }
       o.additional_gids = f->additional_gids;
       o.add_caps = f->caps;
       o.no_new_privs = f->no_new_privs;
       o.tty = f->tty;
+    }
+    bool terminal = req.process ? req.process->terminal : f->tty;
+    if (f->detach && terminal && f->console_socket.empty()) {
+      return Fail(
+          "exec --detach with a terminal needs --console-socket to receive the pty; "
+          "pass --console-socket PATH, or leave out --tty or --detach");
     }
     req.policy = [](const oci::Spec& spec) { return CheckHostPolicy(spec); };
     return runtime::ExecInContainer(req);

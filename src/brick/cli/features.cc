@@ -1,8 +1,9 @@
 // `brick features`: the OCI features structure (runtime/features.h) on stdout.
+#include "brick/runtime/features.h"
+
 #include <fmt/core.h>
 
 #include "brick/cli/cli.h"
-#include "brick/runtime/features.h"
 
 namespace brick::cli {
 

@@ -1,11 +1,12 @@
 // The id-only lifecycle commands. Each is a few lines of glue around runtime/lifecycle.h,
 // so they share a file instead of one each.
+#include "brick/runtime/lifecycle.h"
+
 #include <fmt/core.h>
 
 #include <nlohmann/json.hpp>
 
 #include "brick/cli/cli.h"
-#include "brick/runtime/lifecycle.h"
 
 namespace brick::cli {
 namespace {
@@ -13,7 +14,8 @@ namespace {
 runtime::LifecycleOptions Options() { return {Globals().root}; }
 
 // Registers a command that takes one container id and runs `fn` on it.
-Action IdCommand(CLI::App& app, Status (*fn)(const runtime::LifecycleOptions&, const std::string&)) {
+Action IdCommand(CLI::App& app,
+                 Status (*fn)(const runtime::LifecycleOptions&, const std::string&)) {
   auto id = std::make_shared<std::string>();
   app.add_option("id", *id, "Container id")->required();
   return [id, fn]() -> Result<int> {

@@ -1,10 +1,11 @@
+#include "brick/policy/profile.h"
+
 #include <fmt/core.h>
 
 #include "brick/cli/cli.h"
 #include "brick/oci/spec.h"
 #include "brick/policy/export_podman.h"
 #include "brick/policy/export_systemd.h"
-#include "brick/policy/profile.h"
 #include "brick/sys/fs.h"
 
 namespace brick::cli {
@@ -62,8 +63,9 @@ Action RegisterProfile(CLI::App& app) {
       o.rootfs = f->rootfs;
       oci::Spec spec = BRICK_TRY_VALUE(policy::CompileProfile(p, o));
       if (p.address_families) {
-        fmt::print(stderr, "brick: note: address_families has no OCI equivalent; only "
-                           "`brick profile export --systemd` enforces it\n");
+        fmt::print(stderr,
+                   "brick: note: address_families has no OCI equivalent; only "
+                   "`brick profile export --systemd` enforces it\n");
       }
       BRICK_TRY(WriteOut(f->output, oci::SerializeSpec(spec) + "\n"));
       return 0;

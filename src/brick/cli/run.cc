@@ -2,13 +2,13 @@
 
 #include "brick/base/strings.h"
 #include "brick/cli/cli.h"
+#include "brick/oci/capabilities.h"
 #include "brick/oci/spec.h"
+#include "brick/policy/profile.h"
 #include "brick/runtime/container.h"
 #include "brick/runtime/default_spec.h"
-#include "brick/policy/profile.h"
 #include "brick/runtime/lifecycle.h"
 #include "brick/runtime/secrets.h"
-#include "brick/oci/capabilities.h"
 #include "brick/seccomp/profile_json.h"
 #include "brick/sys/fs.h"
 
@@ -101,8 +101,9 @@ Result<oci::Spec> SpecFromFlags(const RunFlags& f) {
   }
   oci::Spec spec = BRICK_TRY_VALUE(runtime::BuildDefaultSpec(o));
   if (!f.learn.empty() && (!f.seccomp_file.empty() || f.unsafe_no_seccomp)) {
-    return Fail("--learn runs the container under a recording filter; it cannot be combined "
-                "with --seccomp or --unsafe-no-seccomp");
+    return Fail(
+        "--learn runs the container under a recording filter; it cannot be combined "
+        "with --seccomp or --unsafe-no-seccomp");
   }
   if (!f.seccomp_file.empty()) {
     if (f.unsafe_no_seccomp) {
@@ -111,8 +112,8 @@ Result<oci::Spec> SpecFromFlags(const RunFlags& f) {
     // An OCI linux.seccomp object or a Docker profile, whose capability-conditional rules
     // see the capabilities this container is granted.
     seccomp::ProfileContext ctx;
-    ctx.granted_caps = BRICK_TRY_VALUE(
-        oci::CapabilityMask(spec.process->capabilities->bounding, "--cap-add"));
+    ctx.granted_caps =
+        BRICK_TRY_VALUE(oci::CapabilityMask(spec.process->capabilities->bounding, "--cap-add"));
     auto loaded = BRICK_TRY_VALUE(seccomp::LoadProfileFile(f.seccomp_file, ctx));
     for (const auto& w : loaded.warnings) {
       LogWarning(fmt::format("--seccomp {}: {}", f.seccomp_file, w));
@@ -126,7 +127,8 @@ Result<oci::Spec> SpecFromFlags(const RunFlags& f) {
 
 Action RegisterRun(CLI::App& app) {
   auto f = std::make_shared<RunFlags>();
-  app.add_option("--bundle,-b", f->bundle, "Run the OCI bundle in DIR exactly as its config.json says");
+  app.add_option("--bundle,-b", f->bundle,
+                 "Run the OCI bundle in DIR exactly as its config.json says");
   app.add_option("--rootfs", f->rootfs, "Root filesystem for brick's default config");
   app.add_option("-v,--volume", f->volumes, "Bind SRC:DST[:ro|rw] (read-only unless :rw)");
   app.add_flag("-t,--tty", f->tty, "Give the process a pseudo-terminal");
@@ -137,7 +139,8 @@ Action RegisterRun(CLI::App& app) {
   app.add_option("-e,--env", f->env, "Set KEY=VALUE in the environment");
   app.add_option("-w,--workdir", f->workdir, "Working directory inside the container");
   app.add_option("--ulimit", f->ulimits, "Set an rlimit NAME=SOFT[:HARD]");
-  app.add_option("--device", f->devices, "Add a host device node (and allow it in the device cgroup)");
+  app.add_option("--device", f->devices,
+                 "Add a host device node (and allow it in the device cgroup)");
   app.add_option("--memory", f->memory, "Memory limit in bytes (default 512 MiB)");
   app.add_option("--pids-limit", f->pids_limit, "Maximum number of tasks (default 1024)");
   app.add_option("--cpu-weight", f->cpu_weight, "CPU weight 1-10000 (default 100)");
@@ -177,8 +180,9 @@ Action RegisterRun(CLI::App& app) {
         f->command.clear();
       }
       if (!f->rootfs.empty() || !f->volumes.empty() || !f->command.empty()) {
-        return Fail("--bundle runs the bundle's config.json exactly; --rootfs, --volume and a "
-                    "command cannot be combined with it");
+        return Fail(
+            "--bundle runs the bundle's config.json exactly; --rootfs, --volume and a "
+            "command cannot be combined with it");
       }
       req.bundle_dir = std::filesystem::absolute(f->bundle).string();
       req.spec = BRICK_TRY_VALUE(oci::LoadSpecFile(req.bundle_dir + "/config.json"));
@@ -201,6 +205,14 @@ Action RegisterRun(CLI::App& app) {
     if (f->preserve_fds < 0) {
       return Fail("--preserve-fds {}: must not be negative", f->preserve_fds);
     }
+    if (f->detach && req.spec.process && req.spec.process->terminal && f->console_socket.empty()) {
+      return Fail(
+          "a detached container with a terminal needs --console-socket to receive its "
+          "pty; pass --console-socket PATH, or leave out -t or --detach");
+    }
+    req.listen_fds = BRICK_TRY_VALUE(ListenFdsForBrick());
+    BRICK_TRY(CheckPassedFds(req.listen_fds + f->preserve_fds,
+                             fmt::format("--preserve-fds {}", f->preserve_fds)));
     req.preserve_fds = f->preserve_fds;
     req.state_root = Globals().root;
     req.pid_file = f->pid_file;

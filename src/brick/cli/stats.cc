@@ -36,9 +36,7 @@ std::string HumanBytes(uint64_t bytes) {
 
 std::string Seconds(uint64_t ns) { return fmt::format("{:.3f} s", static_cast<double>(ns) / 1e9); }
 
-std::string JsonOpt(const std::optional<uint64_t>& v) {
-  return v ? std::to_string(*v) : "null";
-}
+std::string JsonOpt(const std::optional<uint64_t>& v) { return v ? std::to_string(*v) : "null"; }
 
 // Ids and cgroup paths are validated names, but escape anyway: the output is for machines.
 std::string JsonString(const std::string& s) {
@@ -57,9 +55,9 @@ std::string JsonString(const std::string& s) {
 }
 
 std::string FormatJson(const std::string& id, const cgroup::Manager& m, const cgroup::Stats& s) {
-  std::string out = fmt::format("{{\"id\":{},\"cgroup\":{},\"cgroup_version\":{}", JsonString(id),
-                                JsonString(m.path().path),
-                                JsonString(cgroup::VersionName(m.version())));
+  std::string out =
+      fmt::format("{{\"id\":{},\"cgroup\":{},\"cgroup_version\":{}", JsonString(id),
+                  JsonString(m.path().path), JsonString(cgroup::VersionName(m.version())));
   if (s.memory) {
     const auto& x = *s.memory;
     out += fmt::format(

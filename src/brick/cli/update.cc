@@ -1,14 +1,13 @@
 // `brick update [--resources FILE|-] [--memory N] [--pids-limit N] ... ID`: runc's live change
 // of a container's cgroup limits. The file (or stdin for "-") holds an OCI linux.resources
 // object; individual flags override its fields, as in runc.
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
 #include <optional>
 #include <string>
-
-#include <fmt/core.h>
 
 #include "brick/base/strings.h"
 #include "brick/cli/cli.h"
@@ -74,8 +73,8 @@ Result<oci::Resources> LoadResources(const std::string& source) {
   }
   auto parsed = oci::ParseResources(text);
   if (!parsed) {
-    return std::unexpected(
-        std::move(parsed.error()).Wrap(fmt::format("--resources {}", source == "-" ? "-" : source)));
+    return std::unexpected(std::move(parsed.error())
+                               .Wrap(fmt::format("--resources {}", source == "-" ? "-" : source)));
   }
   return parsed;
 }
@@ -114,9 +113,10 @@ Result<int64_t> ParseByteSize(const std::string& flag, const std::string& text) 
     shift = 40;
   }
   if (digits == 0 || !number || shift < 0) {
-    return Fail("{} \"{}\": not a size; use bytes or a number with k, m, g or t (e.g. 512m), "
-                "or -1 for no limit",
-                flag, text);
+    return Fail(
+        "{} \"{}\": not a size; use bytes or a number with k, m, g or t (e.g. 512m), "
+        "or -1 for no limit",
+        flag, text);
   }
   if (*number > (static_cast<uint64_t>(INT64_MAX) >> shift)) {
     return Fail("{} \"{}\": too large", flag, text);
@@ -208,9 +208,10 @@ Action RegisterUpdate(CLI::App& app) {
   return [f]() -> Result<int> {
     oci::Resources r = BRICK_TRY_VALUE(BuildResources(*f));
     if (!r.devices.empty()) {
-      LogWarning(fmt::format("update container {}: linux.resources.devices ignored; device "
-                             "rules stay as create set them",
-                             f->id));
+      LogWarning(
+          fmt::format("update container {}: linux.resources.devices ignored; device "
+                      "rules stay as create set them",
+                      f->id));
     }
     BRICK_TRY(runtime::UpdateContainer({Globals().root}, f->id, r));
     return 0;

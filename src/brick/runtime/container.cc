@@ -13,10 +13,12 @@
 #include <random>
 
 #include "brick/base/strings.h"
+#include "brick/base/warning.h"
 #include "brick/cgroup/manager.h"
 #include "brick/isolation/hygiene.h"
 #include "brick/isolation/idmap_alloc.h"
 #include "brick/oci/spec.h"
+#include "brick/runtime/console_socket.h"
 #include "brick/runtime/default_spec.h"
 #include "brick/runtime/foreground.h"
 #include "brick/runtime/hooks.h"
@@ -24,11 +26,10 @@
 #include "brick/runtime/plan.h"
 #include "brick/runtime/seccomp_agent.h"
 #include "brick/runtime/seccomp_log_watch.h"
-#include "brick/runtime/state_store.h"
-#include "brick/seccomp/filter_cache.h"
-#include "brick/runtime/console_socket.h"
 #include "brick/runtime/spawn.h"
+#include "brick/runtime/state_store.h"
 #include "brick/runtime/sync_socket.h"
+#include "brick/seccomp/filter_cache.h"
 #include "brick/sys/fs.h"
 
 namespace brick::runtime {
@@ -55,9 +56,9 @@ void AllowCreatedDevices(const isolation::DevPlan& dev, oci::Resources* res) {
       allow(d.type == 'u' ? 'c' : d.type, d.major, d.minor);
     }
   }
-  allow('c', 5, 2);             // /dev/pts/ptmx
+  allow('c', 5, 2);               // /dev/pts/ptmx
   allow('c', 136, std::nullopt);  // /dev/pts/*
-  allow('c', 5, 1);             // /dev/console (a pts bind)
+  allow('c', 5, 1);               // /dev/console (a pts bind)
 }
 
 bool MapsContainerRoot(const std::vector<oci::IdMapping>& maps) {
@@ -113,7 +114,12 @@ Result<ContainerPlan> PlanContainer(const oci::Spec& spec, const RunRequest& req
   BRICK_TRY(isolation::CheckCwd(p.cwd), "process.cwd");
   BRICK_TRY(isolation::CheckOomScoreAdj(p.oom_score_adj));
   std::vector<std::string> env = p.env;
-  plan.fds = BRICK_TRY_VALUE(isolation::PlanFdHygiene(req.preserve_fds, {}, &env));
+  if (req.listen_fds > 0) {
+    std::erase_if(env, [](const std::string& e) { return e.starts_with("LISTEN_FDS="); });
+    env.push_back(fmt::format("LISTEN_FDS={}", req.listen_fds));
+  }
+  plan.fds =
+      BRICK_TRY_VALUE(isolation::PlanFdHygiene(req.listen_fds + req.preserve_fds, {}, &env));
   auto envp = BRICK_TRY_VALUE(isolation::ExecStrings::FromEnv(std::move(env)));
   std::optional<std::string> path_env;
   if (auto path = envp.Get("PATH")) {
@@ -261,7 +267,7 @@ Result<int> RunContainer(const RunRequest& req) {
   // concurrent brick between creating its cgroup and moving its init in keeps its own.
   // Best effort: a leftover must not stop this container, and the next run tries again.
   if (auto swept = cgroup::CleanupStale(layout, cg_opts, {}, cgroup::kStaleMinAge); !swept) {
-    fmt::print(stderr, "brick: warning: {}\n", swept.error().message());
+    Warn(swept.error().message());
   }
   oci::Spec spec = req.spec;
   BRICK_TRY(oci::ValidateSpec(spec));
@@ -275,8 +281,7 @@ Result<int> RunContainer(const RunRequest& req) {
   BRICK_TRY(ProtectRuntimeBinary(spec));
   SweepStaleForegroundState(req.state_root);
   // --learn and linux.seccomp.listenerPath: checked now, served once the init runs.
-  std::unique_ptr<ListenerHost> listener_host =
-      BRICK_TRY_VALUE(PrepareSeccompListener(req, &spec));
+  std::unique_ptr<ListenerHost> listener_host = BRICK_TRY_VALUE(PrepareSeccompListener(req, &spec));
 
   // The container's state directory: a second create of the same id stops here, and
   // until the container is up, every failure removes the directory again.
@@ -305,7 +310,8 @@ Result<int> RunContainer(const RunRequest& req) {
     spec.linux.gid_mappings = lease->GidMappings();
   }
 
-  auto cg_path = BRICK_TRY_VALUE(cgroup::ResolveCgroupsPath(spec.linux.cgroups_path, req.id, cg_opts));
+  auto cg_path =
+      BRICK_TRY_VALUE(cgroup::ResolveCgroupsPath(spec.linux.cgroups_path, req.id, cg_opts));
   auto manager = BRICK_TRY_VALUE(cgroup::NewManager(layout, cg_path, cg_opts));
   ContainerPlan plan = BRICK_TRY_VALUE(PlanContainer(spec, req, *manager));
   oci::Resources resources = spec.linux.resources.value_or(oci::Resources{});
@@ -363,7 +369,7 @@ Result<int> RunContainer(const RunRequest& req) {
       RunHooksWarnOnly(spec->hooks->poststop, "poststop",
                        OciStateJson(*state, ContainerStatus::kStopped), &warnings);
       for (const auto& w : warnings) {
-        fmt::print(stderr, "brick: warning: {}\n", w);
+        Warn(w);
       }
     }
   } poststop{&spec, &state};
@@ -422,8 +428,8 @@ Result<int> RunContainer(const RunRequest& req) {
     if (started) {
       log_watch = std::move(*started);
     } else {
-      fmt::print(stderr, "brick: warning: logged seccomp actions will not be recorded: {}\n",
-                 started.error().message());
+      Warn(fmt::format("logged seccomp actions will not be recorded: {}",
+                       started.error().message()));
     }
   }
 
@@ -505,9 +511,9 @@ Result<int> RunContainer(const RunRequest& req) {
   }
   BRICK_TRY(state_dir.Save(state));
   if (!req.pid_file.empty()) {
-    BRICK_TRY(WriteFileAtomic(req.pid_file, std::to_string(child.pid()), 0644,
-                              Durability::kRenameOnly),
-              "--pid-file");
+    BRICK_TRY(
+        WriteFileAtomic(req.pid_file, std::to_string(child.pid()), 0644, Durability::kRenameOnly),
+        "--pid-file");
   }
 
   if (req.detach) {

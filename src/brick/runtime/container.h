@@ -22,7 +22,10 @@ struct RunRequest {
   oci::Spec spec;
   std::string bundle_dir;  // base for relative root.path and mount sources
   std::string id;          // container id: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 bytes
-  int preserve_fds = 0;    // fds 3 .. 3+N-1 pass into the container
+  // fds 3 .. 3+L-1 that systemd passed to brick itself (LISTEN_FDS, as runc): they reach
+  // the container with LISTEN_FDS=L and LISTEN_PID=1. --preserve-fds N follow them.
+  int listen_fds = 0;
+  int preserve_fds = 0;  // fds 3+L .. 3+L+N-1 pass into the container
   std::string cgroup_parent = "brick";
   std::string state_root = "/run/brick";  // the state store; id-range leases in <root>/.idmap
   // create: set everything up, leave the init waiting for `brick start`, and return 0.

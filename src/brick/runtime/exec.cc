@@ -249,9 +249,11 @@ Result<oci::Process> ExecProcessFromConfig(const oci::Process& base, const ExecO
   if (o.cwd) {
     p.cwd = *o.cwd;
   }
-  if (o.user) {
-    p.user.uid = o.user->uid;
-    p.user.gid = o.user->gid;
+  if (o.uid) {
+    p.user.uid = *o.uid;
+    if (o.gid) {
+      p.user.gid = *o.gid;
+    }
     p.user.additional_gids.clear();
   }
   for (uint32_t g : o.additional_gids) {

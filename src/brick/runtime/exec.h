@@ -31,14 +31,15 @@ namespace brick::runtime {
 
 // runc exec's flags that change the process taken from config.json.
 struct ExecOverrides {
-  std::vector<std::string> args;         // required without process.json
-  std::vector<std::string> env;          // KEY=value, added to (or replacing in) the config's
+  std::vector<std::string> args;  // required without process.json
+  std::vector<std::string> env;   // KEY=value, added to (or replacing in) the config's
   std::optional<std::string> cwd;
-  std::optional<oci::User> user;         // --user uid[:gid]
+  std::optional<uint32_t> uid;  // --user uid[:gid]
+  std::optional<uint32_t> gid;  // kept from the config when --user has no gid
   std::vector<uint32_t> additional_gids;
-  std::vector<std::string> add_caps;     // --cap CAP_X: added to every capability set
-  bool no_new_privs = false;             // --no-new-privs: set it even if the config does not
-  bool tty = false;                      // --tty
+  std::vector<std::string> add_caps;  // --cap CAP_X: added to every capability set
+  bool no_new_privs = false;          // --no-new-privs: set it even if the config does not
+  bool tty = false;                   // --tty
 };
 
 // The exec'd process: the config's process with runc's overrides applied (pure).
@@ -49,10 +50,10 @@ struct ExecRequest {
   std::string id;
   std::optional<oci::Process> process;  // --process FILE; else from config + overrides
   ExecOverrides overrides;
-  bool detach = false;                  // return once the process runs; do not wait
-  std::string console_socket;           // send the pty master here
-  std::string pid_file;                 // the process's host pid (bare decimal, atomic)
-  int preserve_fds = 0;                 // fds 3 .. 3+N-1 pass into the process
+  bool detach = false;         // return once the process runs; do not wait
+  std::string console_socket;  // send the pty master here
+  std::string pid_file;        // the process's host pid (bare decimal, atomic)
+  int preserve_fds = 0;        // fds 3 .. 3+N-1 pass into the process
   // Checks the container's config with the exec'd process in it (the host policy):
   // exec must not grant what create would have refused.
   std::function<Status(const oci::Spec&)> policy;

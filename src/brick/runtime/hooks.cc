@@ -73,6 +73,8 @@ Status RunHook(const oci::Hook& hook, const std::string& what, const std::string
     }
     syscall(SYS_close_range, 3, ~0U, 0);
     ResetSignals();
+    // A group of its own, so that a timeout kills what the hook started too.
+    (void)setpgid(0, 0);
     execve(hook.path.c_str(), argv.data(), envp.data());
     std::string msg = fmt::format("exec: {}\n", strerror(errno));
     (void)!write(2, msg.data(), msg.size());
@@ -92,8 +94,11 @@ Status RunHook(const oci::Hook& hook, const std::string& what, const std::string
     if (hook.timeout) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) {
-        return Fail("{}: timed out after {} s (hook timeout); the hook was killed", what,
-                    *hook.timeout);
+        // The group's id is the hook's pid, which stays ours until the guard reaps it.
+        (void)kill(-child.pid(), SIGKILL);
+        return Fail(
+            "{}: timed out after {} s (hook timeout); the hook and its process group were killed",
+            what, *hook.timeout);
       }
       wait_ms = static_cast<int>(left.count());
     }

@@ -13,8 +13,8 @@
 #include "brick/isolation/process_user.h"
 #include "brick/runtime/final_steps.h"
 #include "brick/runtime/hooks.h"
-#include "brick/runtime/spawn.h"
 #include "brick/runtime/seccomp_handoff.h"
+#include "brick/runtime/spawn.h"
 #include "brick/sys/fs.h"
 
 namespace brick::runtime {
@@ -115,9 +115,8 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   BRICK_TRY(isolation::FinishRootfs(plan.rootfs));
 
   BRICK_TRY(isolation::ApplyRlimits(sys, plan.rlimits));
-  BRICK_TRY(WhileDumpable(sys, [&] {
-    return isolation::ApplyOomScoreAdj(sys, proc.get(), process.oom_score_adj);
-  }));
+  BRICK_TRY(WhileDumpable(
+      sys, [&] { return isolation::ApplyOomScoreAdj(sys, proc.get(), process.oom_score_adj); }));
   BRICK_TRY(isolation::ApplyLsmExecLabels(sys, plan.lsm, proc.get()));
   std::string exe = BRICK_TRY_VALUE(isolation::ResolveExecutable(
       root.get(), process.argv.entries()[0], process.cwd, process.path_env));
@@ -164,7 +163,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   BRICK_TRY(RunHooks(plan.start_container_hooks, "startContainer",
                      StateJsonWithStatus(state_json, "created")));
 
-  FinalSteps last{plan.caps, plan.ids,           plan.seccomp, plan.no_new_privileges,
+  FinalSteps last{plan.caps, plan.ids,       plan.seccomp,        plan.no_new_privileges,
                   plan.fds,  !plan.detached, plan.expected_parent};
   // A listener is announced to `brick run`/`create` on the sync socket, or to `brick start`
   // on exec.fifo once create has returned (seccomp_agent.h).
@@ -175,8 +174,8 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
       }
       return sync.Send(SyncMessage::kSeccompListener, numbers);
     };
-    return InstallFilterForHandOff(*plan.seccomp, plan.listener, sync.fd(),
-                                   plan.fds.keep_through, announce);
+    return InstallFilterForHandOff(*plan.seccomp, plan.listener, sync.fd(), plan.fds.keep_through,
+                                   announce);
   };
   return DropPrivilegesAndExec(sys, last, exe, process);
 }

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "brick/base/strings.h"
+#include "brick/base/warning.h"
 #include "brick/cgroup/layout.h"
 #include "brick/cgroup/manager.h"
 #include "brick/cgroup/path.h"
@@ -25,16 +26,24 @@
 namespace brick::runtime {
 namespace {
 
+// The wording engines match on ("container not running"), with ESRCH.
+Error NotRunning(std::string_view action, const std::string& id) {
+  return Error(fmt::format("{} container {}: container not running", action, id), ESRCH);
+}
+
 // Signals the init through a pidfd, after checking its start time, so that a pid the
 // kernel has meanwhile given to another process is never signalled.
 Status SignalInit(const ContainerState& s, int signal) {
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, s.pid, 0)));
   if (!pidfd) {
-    return ErrnoFail(errno == ESRCH ? ESRCH : errno, "container {} not running", s.id);
+    if (errno == ESRCH) {
+      return std::unexpected(NotRunning("signal", s.id));
+    }
+    return ErrnoFail(errno, "signal container {}: open a pidfd for pid {}", s.id, s.pid);
   }
   auto start = ProcessStartTime(s.pid);
   if (!start || *start != s.pid_start_time) {
-    return Fail("container {} not running", s.id);
+    return std::unexpected(NotRunning("signal", s.id));  // the pid now belongs to another
   }
   if (syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) != 0) {
     return ErrnoFail(errno, "signal {} to container {}", signal, s.id);
@@ -166,19 +175,38 @@ Status KillContainer(const LifecycleOptions& o, const std::string& id, int signa
   StateStore store(o.state_root);
   ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
   ContainerState s = BRICK_TRY_VALUE(dir.Load());
-  if (!Alive(StatusOf(s, dir.dir()))) {
-    return ErrnoFail(ESRCH, "container {} not running", id);
+  ContainerStatus status = StatusOf(s, dir.dir());
+  if (!Alive(status)) {
+    return std::unexpected(NotRunning("signal", id));
   }
   if (!all) {
     return SignalInit(s, signal);
   }
+  // Frozen, the container cannot fork a process the signal would miss. A paused container
+  // stays frozen (the signal waits for resume), except for SIGKILL, which must take effect:
+  // as with runc, the container is then thawed.
   auto manager = BRICK_TRY_VALUE(AdoptContainerCgroup(s));
-  for (pid_t pid : BRICK_TRY_VALUE(manager->Pids())) {
-    if (kill(pid, signal) != 0 && errno != ESRCH) {
-      return ErrnoFail(errno, "signal {} to pid {} of container {}", signal, pid, id);
+  BRICK_TRY(manager->Freeze(), fmt::format("signal container {}: freeze it first", id));
+  Status sent = Ok();
+  auto pids = manager->Pids();
+  if (!pids) {
+    sent = std::unexpected(std::move(pids.error()));
+  } else {
+    for (pid_t pid : *pids) {
+      if (kill(pid, signal) != 0 && errno != ESRCH) {
+        sent = ErrnoFail(errno, "signal {} to pid {} of container {}", signal, pid, id);
+        break;
+      }
     }
   }
-  return Ok();
+  if (status != ContainerStatus::kPaused || signal == SIGKILL) {
+    BRICK_TRY(manager->Thaw(), fmt::format("signal container {}: thaw it again", id));
+    if (status == ContainerStatus::kPaused) {
+      s.paused = false;
+      BRICK_TRY(dir.Save(s));
+    }
+  }
+  return sent;
 }
 
 Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool force) {
@@ -248,7 +276,7 @@ Status DeleteContainer(const LifecycleOptions& o, const std::string& id, bool fo
     RunHooksWarnOnly(spec->hooks->poststop, "poststop", OciStateJson(s, ContainerStatus::kStopped),
                      &warnings);
     for (const auto& w : warnings) {
-      fmt::print(stderr, "brick: warning: {}\n", w);
+      Warn(w);
     }
   }
   return Ok();
@@ -270,7 +298,7 @@ Result<std::unique_ptr<cgroup::Manager>> OpenLiveContainerCgroup(const Lifecycle
   ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
   ContainerState s = BRICK_TRY_VALUE(dir.Load());
   if (!Alive(StatusOf(s, dir.dir()))) {
-    return ErrnoFail(ESRCH, "container {} not running", id);
+    return std::unexpected(NotRunning("open the cgroup of", id));
   }
   return AdoptContainerCgroup(s);
 }
@@ -287,7 +315,7 @@ Status UpdateContainer(const LifecycleOptions& o, const std::string& id,
   ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
   ContainerState s = BRICK_TRY_VALUE(dir.Load());
   if (!Alive(StatusOf(s, dir.dir()))) {
-    return ErrnoFail(ESRCH, "container {} not running", id);
+    return std::unexpected(NotRunning("update", id));
   }
   cgroup::Options opts;
   opts.parent = s.cgroup_parent;
@@ -299,8 +327,13 @@ Status PauseContainer(const LifecycleOptions& o, const std::string& id) {
   StateStore store(o.state_root);
   ContainerDir dir = BRICK_TRY_VALUE(store.Open(id));
   ContainerState s = BRICK_TRY_VALUE(dir.Load());
-  if (StatusOf(s, dir.dir()) != ContainerStatus::kRunning) {
-    return ErrnoFail(ESRCH, "container {} not running", id);
+  // runc pauses a created container too: its init, blocked before exec, is frozen.
+  ContainerStatus status = StatusOf(s, dir.dir());
+  if (status == ContainerStatus::kPaused) {
+    return Fail("pause container {}: it is already paused", id);
+  }
+  if (status != ContainerStatus::kRunning && status != ContainerStatus::kCreated) {
+    return std::unexpected(NotRunning("pause", id));
   }
   auto manager = BRICK_TRY_VALUE(AdoptContainerCgroup(s));
   BRICK_TRY(manager->Freeze(), fmt::format("pause container {}", id));

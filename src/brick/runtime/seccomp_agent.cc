@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "brick/base/strings.h"
+#include "brick/base/warning.h"
 #include "brick/seccomp/explain.h"
 #include "brick/seccomp/profile_json.h"
 #include "brick/sys/fs.h"
@@ -31,8 +32,6 @@ constexpr const char* kReleaseName = "brick-seccomp-release";
 // A safety net, not a timing assumption: the init installs its filter microseconds after
 // announcing it, and an init that fails says so or exits, which ends the wait sooner.
 constexpr int kTakeDeadlineSeconds = 30;
-
-void Warn(const std::string& message) { fmt::print(stderr, "brick: warning: {}\n", message); }
 
 timespec Now() {
   timespec t{};

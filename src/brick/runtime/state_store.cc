@@ -51,11 +51,16 @@ Status MkdirAll(const std::string& path) {
 
 const char* ContainerStatusName(ContainerStatus s) {
   switch (s) {
-    case ContainerStatus::kCreating: return "creating";
-    case ContainerStatus::kCreated: return "created";
-    case ContainerStatus::kRunning: return "running";
-    case ContainerStatus::kPaused: return "paused";
-    case ContainerStatus::kStopped: return "stopped";
+    case ContainerStatus::kCreating:
+      return "creating";
+    case ContainerStatus::kCreated:
+      return "created";
+    case ContainerStatus::kRunning:
+      return "running";
+    case ContainerStatus::kPaused:
+      return "paused";
+    case ContainerStatus::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -80,7 +85,8 @@ Result<ContainerDir> StateStore::Create(const std::string& id) const {
     int err = errno;
     rmdir(staging.c_str());
     if (err == EEXIST) {
-      return ErrnoFail(EEXIST, "container {} already exists; pick another id or delete it first", id);
+      return ErrnoFail(EEXIST, "container {} already exists; pick another id or delete it first",
+                       id);
     }
     return ErrnoFail(err, "create state directory {}", dir);
   }
@@ -191,8 +197,7 @@ Result<ContainerState> ContainerDir::Load() const {
     s.creator_start_time = j.value("creatorStartTime", uint64_t{0});
     return s;
   } catch (const json::exception& e) {
-    return Fail("{}/state.json is damaged ({}); `brick delete --force` removes it", dir_,
-                e.what());
+    return Fail("{}/state.json is damaged ({}); `brick delete --force` removes it", dir_, e.what());
   }
 }
 
@@ -261,10 +266,13 @@ ContainerStatus StatusOf(const ContainerState& state, const std::string& dir) {
   if (!InitAlive(state)) {
     return ContainerStatus::kStopped;
   }
+  if (state.paused) {
+    return ContainerStatus::kPaused;  // a created container can be paused too, as with runc
+  }
   if (access((dir + "/exec.fifo").c_str(), F_OK) == 0) {
     return ContainerStatus::kCreated;
   }
-  return state.paused ? ContainerStatus::kPaused : ContainerStatus::kRunning;
+  return ContainerStatus::kRunning;
 }
 
 std::string OciStateJson(const ContainerState& state, ContainerStatus status) {
