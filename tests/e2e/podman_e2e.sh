@@ -49,6 +49,9 @@ runroot = "$WORK/runroot"
 EOF
 cat >"$CONTAINERS_CONF" <<EOF
 [engine]
+# As docs/podman.md tells users: podman then passes --log-format=json and reads brick's
+# errors from the log.
+runtime_supports_json = ["brick"]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "$WORK/events.log"
@@ -149,6 +152,17 @@ case_run_missing_executable() {
   expect_rc 127 "a missing executable"
   run prun --rm "$IMAGE" /etc/passwd
   expect_rc 126 "a file that is not executable"
+  # The same through the JSON log podman reads (runtime_supports_json): one error line.
+  run prun --name jsonlog "$IMAGE" /no/such/program
+  expect_rc 127 "a missing executable, container kept"
+  local id log
+  id=$(pm inspect --format '{{.Id}}' jsonlog)
+  log=$(find "$WORK" -path "*$id*/oci-log" | head -n 1)
+  [[ -n "$log" ]] || fail "no oci-log for container $id under $WORK"
+  # podman parses the whole file as one JSON object: exactly the error line.
+  [[ $(wc -l <"$log") -eq 1 ]] && grep -q '^{"level":"error","msg":".*no such file or directory' "$log" ||
+    fail "podman's oci-log is not exactly brick's JSON error line: $(head -c 400 "$log")"
+  remove jsonlog
 }
 
 case_run_tty() {

@@ -45,25 +45,47 @@ namespace {
 
 // One line for --log: a JSON object with --log-format json (what podman and containerd
 // parse), else "<time> <level>: <message>".
-void AppendToLog(const char* level, const std::string& message) {
-  const GlobalOptions& g = Globals();
-  if (g.log.empty()) {
+std::string LogLine(const char* level, const std::string& message) {
+  return Globals().log_format == "json"
+             ? nlohmann::json{{"level", level}, {"msg", message}, {"time", runtime::NowRfc3339()}}
+                       .dump() + "\n"
+             : fmt::format("{} {}: {}\n", runtime::NowRfc3339(), level, message);
+}
+
+void WriteToLog(const std::string& text) {
+  if (Globals().log.empty() || text.empty()) {
     return;
   }
-  std::string line =
-      g.log_format == "json"
-          ? nlohmann::json{{"level", level}, {"msg", message}, {"time", runtime::NowRfc3339()}}
-                    .dump() +
-                "\n"
-          : fmt::format("{} {}: {}\n", runtime::NowRfc3339(), level, message);
-  // One write(2) of the whole line with O_APPEND, so lines of concurrent bricks never mix.
-  UniqueFd fd(open(g.log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  // One write(2) with O_APPEND, so lines of concurrent bricks never mix.
+  UniqueFd fd(open(Globals().log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
   if (fd) {
-    (void)!write(fd.get(), line.data(), line.size());
+    (void)!write(fd.get(), text.data(), text.size());
   }
 }
 
-void LogError(const std::string& message) { AppendToLog("error", message); }
+// Warning and debug lines of a JSON log wait for the command's end: podman reads the
+// log of a failed create as one JSON object, so a failure must leave exactly its error
+// line there. A command that succeeds writes them all.
+std::string& PendingJsonLines() {
+  static std::string pending;
+  return pending;
+}
+
+void AppendToLog(const char* level, const std::string& message) {
+  if (Globals().log.empty()) {
+    return;
+  }
+  if (Globals().log_format == "json") {
+    PendingJsonLines() += LogLine(level, message);
+    return;
+  }
+  WriteToLog(LogLine(level, message));
+}
+
+void LogError(const std::string& message) {
+  PendingJsonLines().clear();  // they stay on stderr, where warnings also go
+  WriteToLog(LogLine("error", message));
+}
 
 // --log and --log-format as given before the subcommand, read before CLI11 parses, so
 // that a command line CLI11 rejects is still reported in the log the caller reads.
@@ -262,6 +284,7 @@ int Main(int argc, char** argv) {
         LogError(result.error().message());
         return kErrorExit;
       }
+      WriteToLog(PendingJsonLines());
       return *result;
     }
   }
