@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <set>
 
 #include "brick/base/strings.h"
@@ -121,9 +122,10 @@ class HierarchyManager : public Manager {
   Status Validate(const oci::Resources& r) const override {
     Placement p = ComputePlacement();
     Plan plan = BRICK_TRY_VALUE(BuildPlan(r, p));
+    ProbeCache cache;  // one stat per path, however many writes go to the same cgroup
     for (const auto& step : plan.steps) {
       if (const auto* w = std::get_if<FileWrite>(&step)) {
-        BRICK_TRY(ProbeWrite(*w, p));
+        BRICK_TRY(ProbeWrite(*w, p, cache));
       } else if (const auto* m = std::get_if<V1MemoryLimits>(&step)) {
         const Target* t = FindTarget("memory");
         if (m->memsw && t && !fs_.Exists(t->h->mount_point + "/memory.memsw.limit_in_bytes")) {
@@ -487,7 +489,18 @@ class HierarchyManager : public Manager {
   // at the deepest existing cgroup below the hierarchy root on the container's path (the
   // root lacks most interface files); with none, unified keys are checked against the
   // kernel's documented files and everything else is left to Apply.
-  Status ProbeWrite(const FileWrite& w, const Placement& p) const {
+  struct ProbeCache {
+    std::map<std::string, bool> exists, writable;
+  };
+  bool CachedExists(ProbeCache& c, const std::string& path) const {
+    auto [it, added] = c.exists.try_emplace(path, false);
+    if (added) {
+      it->second = fs_.Exists(path);
+    }
+    return it->second;
+  }
+
+  Status ProbeWrite(const FileWrite& w, const Placement& p, ProbeCache& cache) const {
     const Target* t = TargetForKey(w.controller);
     if (!t) {
       return Fail("{}: no hierarchy holds the {} controller", w.field,
@@ -495,7 +508,7 @@ class HierarchyManager : public Manager {
     }
     std::string probe;
     for (const auto& prefix : Prefixes(path_.path)) {
-      if (!fs_.Exists(t->h->mount_point + prefix)) {
+      if (!CachedExists(cache, t->h->mount_point + prefix)) {
         break;
       }
       probe = t->h->mount_point + prefix;
@@ -527,7 +540,11 @@ class HierarchyManager : public Manager {
         }
         return Ok();
       }
-      if (!fs_.IsWritableFile(probe + "/" + file)) {
+      auto [it, added] = cache.writable.try_emplace(probe + "/" + file, false);
+      if (added) {
+        it->second = fs_.IsWritableFile(it->first);
+      }
+      if (!it->second) {
         return Fail("{}: cgroup v2 has no writable interface file \"{}\" (looked in {})", w.field,
                     file, probe);
       }
@@ -537,7 +554,7 @@ class HierarchyManager : public Manager {
       return Ok();
     }
     for (const auto& [name, value] : w.choices) {
-      if (fs_.Exists(probe + "/" + name)) {
+      if (CachedExists(cache, probe + "/" + name)) {
         return Ok();
       }
     }
@@ -557,10 +574,15 @@ class HierarchyManager : public Manager {
       }
       for (const auto& [name, value] : w->choices) {
         std::string file = t->dir + "/" + name;
-        if (!fs_.Exists(file)) {
+        // With one choice the write itself tells whether the file exists.
+        if (w->choices.size() > 1 && !fs_.Exists(file)) {
           continue;
         }
-        BRICK_TRY(fs_.Write(file, value), w->field);
+        auto written = fs_.Write(file, value);
+        if (!written && written.error().errnum() == ENOENT && w->choices.size() == 1) {
+          break;
+        }
+        BRICK_TRY(std::move(written), w->field);
         return Ok();
       }
       return Fail("{}: the kernel offers no {} in {}", w->field, w->choices.front().first, t->dir);
