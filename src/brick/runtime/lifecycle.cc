@@ -128,13 +128,22 @@ Status StartContainer(const LifecycleOptions& o, const std::string& id) {
       return Fail("start container {}: its init exited before it could start", id);
     }
   }
+  // Parse the stored config only when start has something to do with it: brick wrote
+  // that file itself (SerializeSpec), so these keys appear literally when present.
+  std::optional<oci::Spec> spec;
+  std::string text = BRICK_TRY_VALUE(ReadFile(dir.ConfigPath()));
+  if (text.find("\"poststart\"") != std::string::npos ||
+      text.find("\"listenerPath\"") != std::string::npos) {
+    spec = BRICK_TRY_VALUE(oci::ParseSpec(text));
+  }
   // linux.seccomp.listenerPath: the listener goes to the agent before the workload runs.
-  BRICK_TRY(HandOffListenerAtStart(s, dir.ConfigPath(), fifo.get(), DefaultEventsLog(o.state_root)),
-            fmt::format("start container {}", id));
+  if (spec) {
+    BRICK_TRY(HandOffListenerAtStart(s, *spec, fifo.get(), DefaultEventsLog(o.state_root)),
+              fmt::format("start container {}", id));
+  }
   if (unlink(dir.FifoPath().c_str()) != 0) {
     return ErrnoFail(errno, "start container {}: remove exec.fifo", id);
   }
-  auto spec = oci::LoadSpecFile(dir.ConfigPath());
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
     // The program runs. A failing poststart hook stops the container (lifecycle step 9);
     // the caller's `delete` then removes it and runs the poststop hooks.

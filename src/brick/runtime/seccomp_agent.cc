@@ -524,9 +524,8 @@ Result<std::string> ReadAnnouncementFromFifo(int fifo_fd, int pidfd) {
 
 }  // namespace
 
-Status HandOffListenerAtStart(const ContainerState& state, const std::string& config_path,
-                              int fifo_fd, const std::string& events_log) {
-  oci::Spec spec = BRICK_TRY_VALUE(oci::LoadSpecFile(config_path));
+Status HandOffListenerAtStart(const ContainerState& state, const oci::Spec& spec, int fifo_fd,
+                              const std::string& events_log) {
   if (!spec.linux.seccomp || !HandsListenerToAgent(*spec.linux.seccomp)) {
     return Ok();
   }

@@ -150,8 +150,9 @@ Result<std::unique_ptr<ListenerHost>> PrepareSeccompListener(const RunRequest& r
 // and the release memfd out of the init, sends the listener to the agent (status
 // "created"), logs the hand-off, and releases the init. On failure the init is killed: the
 // spec wants an error, and the workload must not run without its agent.
-Status HandOffListenerAtStart(const ContainerState& state, const std::string& config_path,
-                              int fifo_fd, const std::string& events_log);
+// `spec` is the container's stored config.
+Status HandOffListenerAtStart(const ContainerState& state, const oci::Spec& spec, int fifo_fd,
+                              const std::string& events_log);
 
 // <state_root>/events.jsonl: where brick writes seccomp events unless told otherwise.
 std::string DefaultEventsLog(const std::string& state_root);
