@@ -137,6 +137,18 @@ TEST_F(RuncContractTest, ACreatedContainerCanBePausedResumedAndStarted) {
   EXPECT_EQ(Status(), "running");
 }
 
+TEST_F(RuncContractTest, StartReturnsOnceTheProgramRuns) {
+  SetScript("sleep 60");
+  ASSERT_EQ(Create().ExitCode(), 0);
+  pid_t init = InitPid();
+  ASSERT_GT(init, 0);
+  std::string comm = "/proc/" + std::to_string(init) + "/comm";
+  EXPECT_NE(TrimEnd(ReadFileOrEmpty(comm)), "sh");  // still brick's init, blocked
+  ASSERT_EQ(Brick({"start", id_}).ExitCode(), 0);
+  // No waiting: start returned after the init's execve, as runc's does.
+  EXPECT_EQ(TrimEnd(ReadFileOrEmpty(comm)), "sh");
+}
+
 TEST_F(RuncContractTest, KillAllWithSigkillEndsAPausedContainer) {
   SetScript("sleep 60 & sleep 60");
   ASSERT_TRUE(CreateAndStart());

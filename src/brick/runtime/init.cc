@@ -137,7 +137,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   root.reset();
   isolation::ApplyUmask(sys, process.umask);
 
-  UniqueFd fifo;  // detached: kept open to announce a seccomp listener to brick start
+  UniqueFd fifo;  // detached: tells brick start when the program runs (and about a listener)
   if (plan.detached) {
     // brick create returns once the container is ready; the init then outlives it and
     // waits here, still as the container's root, until `brick start` opens the fifo.
@@ -154,9 +154,8 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
     if (!fifo || write(fifo.get(), "0", 1) != 1) {
       return ErrnoFail(errno, "wait for brick start on exec.fifo");
     }
-    if (!plan.listener.enabled) {
-      fifo.reset();
-    }
+    // Kept open (close-on-exec) until the program's execve: `brick start` waits for that
+    // EOF, so it returns once the program runs, as runc's does.
   }
 
   // After `start` (or at once for run), before the user's program: in the container.

@@ -144,6 +144,22 @@ Status StartContainer(const LifecycleOptions& o, const std::string& id) {
   if (unlink(dir.FifoPath().c_str()) != 0) {
     return ErrnoFail(errno, "start container {}: remove exec.fifo", id);
   }
+  // The init holds its end of the fifo until the program's execve closes it (or it dies):
+  // EOF means the program runs, which start promises and poststart hooks need.
+  while (true) {
+    char buf[64];
+    ssize_t got = read(fifo.get(), buf, sizeof buf);
+    if (got == 0) {
+      break;
+    }
+    if (got < 0 && errno != EAGAIN && errno != EINTR) {
+      return ErrnoFail(errno, "start container {}: wait for the program's exec", id);
+    }
+    if (got < 0) {
+      struct pollfd p = {fifo.get(), POLLIN, 0};
+      (void)poll(&p, 1, -1);
+    }
+  }
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
     // The program runs. A failing poststart hook stops the container (lifecycle step 9);
     // the caller's `delete` then removes it and runs the poststop hooks.
