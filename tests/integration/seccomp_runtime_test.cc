@@ -215,6 +215,51 @@ TEST_F(RunLearnTest, LoggedActionsBecomeEventsOfThisContainerOnly) {
   }
 }
 
+// A created container has no brick process beside it: its watcher records instead, and
+// ends with the container.
+TEST_F(RunLearnTest, LoggedActionsOfACreatedContainerBecomeEventsToo) {
+  TempDir state, bundle;
+  std::string id = UniqueId("logged-detached");
+  ASSERT_TRUE(MakeBundle(
+      bundle.path(), kRootfs,
+      [&](json& c) {
+        c["process"]["args"] = {"/bin/sh", "-c", "mkdir /tmp/a && echo made", id};
+        c["linux"]["seccomp"] = {
+            {"defaultAction", "SCMP_ACT_ALLOW"},
+            {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_LOG"}}}}};
+      },
+      id));
+  auto brick = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {kBrick, "--root", state.path()});
+    RunOptions o;
+    o.drain_after_exit = std::chrono::milliseconds(300);
+    return RunCommand(args, o);
+  };
+  RunResult created = brick({"create", "--bundle", bundle.path(), id});
+  ASSERT_EQ(created.ExitCode(), 0) << created.Describe();
+  // brick create has returned, and with it every process but the init and the watcher.
+  ASSERT_EQ(brick({"start", id}).ExitCode(), 0);
+  std::string events = state / "events.jsonl";
+  bool watcher_gone = false;
+  for (int i = 0; i < 250 && !watcher_gone; ++i) {
+    // The watcher carries brick create's command line, the id among it, until it ends.
+    watcher_gone = !JsonLines(events).empty() && ProcessesWithArg(id).empty();
+    if (!watcher_gone) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(watcher_gone) << "the watcher outlived the container, or recorded nothing";
+  std::vector<json> lines = JsonLines(events);
+  ASSERT_FALSE(lines.empty()) << ReadFileOrEmpty(events);
+  for (const json& e : lines) {
+    EXPECT_EQ(e["container"], id) << e.dump();
+    EXPECT_EQ(e["action"], "log") << e.dump();
+    EXPECT_EQ(e["syscall"], "mkdir") << e.dump();
+    EXPECT_EQ(e["arch"], "x86_64") << e.dump();
+  }
+  EXPECT_EQ(brick({"delete", id}).ExitCode(), 0);
+}
+
 class Agent {
  public:
   explicit Agent(std::string path) : path_(std::move(path)) {

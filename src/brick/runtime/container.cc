@@ -118,8 +118,7 @@ Result<ContainerPlan> PlanContainer(const oci::Spec& spec, const RunRequest& req
     std::erase_if(env, [](const std::string& e) { return e.starts_with("LISTEN_FDS="); });
     env.push_back(fmt::format("LISTEN_FDS={}", req.listen_fds));
   }
-  plan.fds =
-      BRICK_TRY_VALUE(isolation::PlanFdHygiene(req.listen_fds + req.preserve_fds, {}, &env));
+  plan.fds = BRICK_TRY_VALUE(isolation::PlanFdHygiene(req.listen_fds + req.preserve_fds, {}, &env));
   auto envp = BRICK_TRY_VALUE(isolation::ExecStrings::FromEnv(std::move(env)));
   std::optional<std::string> path_env;
   if (auto path = envp.Get("PATH")) {
@@ -419,8 +418,9 @@ Result<int> RunContainer(const RunRequest& req) {
   // a second thread would forbid the setns calls above; the init runs nothing of the
   // container before kGo.
   std::unique_ptr<SeccompLogWatch> log_watch;
-  if (!req.detach && spec.linux.seccomp && SeccompProfileLogs(*spec.linux.seccomp) &&
-      plan.ns.new_user && !spec.linux.uid_mappings.empty()) {
+  bool watch_log = spec.linux.seccomp && SeccompProfileLogs(*spec.linux.seccomp) &&
+                   plan.ns.new_user && !spec.linux.uid_mappings.empty();
+  if (!req.detach && watch_log) {
     const oci::IdMapping& m = spec.linux.uid_mappings.front();
     auto started = SeccompLogWatch::Start(
         req.id, m.host_id, m.size,
@@ -520,6 +520,17 @@ Result<int> RunContainer(const RunRequest& req) {
     // Hand everything over to the container: its id range, its cgroup and its init.
     if (lease) {
       BRICK_TRY(lease->KeepFor(state_dir.dir()));
+    }
+    if (watch_log) {
+      // No brick stays with a created container: a watcher process of its own records.
+      const oci::IdMapping& m = spec.linux.uid_mappings.front();
+      if (auto st = SpawnDetachedLogWatch(
+              req.id, m.host_id, m.size,
+              req.events_log.empty() ? DefaultEventsLog(req.state_root) : req.events_log,
+              child.pidfd());
+          !st) {
+        Warn(fmt::format("logged seccomp actions will not be recorded: {}", st.error().message()));
+      }
     }
     BRICK_TRY(parent_end.Send(SyncMessage::kDetach));
     Received ack = BRICK_TRY_VALUE(parent_end.Receive());

@@ -4,7 +4,12 @@
 #include <fmt/core.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include "brick/seccomp/audit_record.h"
 #include "brick/seccomp/event_log.h"
@@ -100,6 +105,71 @@ void SeccompLogWatch::Run() {
       return;
     }
   }
+}
+
+namespace {
+
+[[noreturn]] void RunDetachedLogWatch(const std::string& id, uint32_t uid_first, uint32_t uid_count,
+                                      const std::string& events_log, int init_pidfd, int ready_fd) {
+  // Only what the watcher needs: the init's pidfd as 3, the ready pipe as 4.
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
+      dup2(init_pidfd, 3) < 0 || dup2(ready_fd, 4) < 0) {
+    _exit(1);
+  }
+  syscall(SYS_close_range, 5, ~0U, 0);
+  prctl(PR_SET_NAME, "brick-seccomp-log", 0, 0, 0);
+  auto watch = SeccompLogWatch::Start(id, uid_first, uid_count, events_log);
+  if (!watch || write(4, "1", 1) != 1) {
+    _exit(1);
+  }
+  close(4);
+  pollfd p = {3, POLLIN, 0};
+  while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+  }
+  watch->reset();  // reads what the kernel logged up to the exit
+  _exit(0);
+}
+
+}  // namespace
+
+Status SpawnDetachedLogWatch(const std::string& container_id, uint32_t uid_first,
+                             uint32_t uid_count, const std::string& events_log, int init_pidfd) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) {
+    return ErrnoFail(errno, "pipe for the seccomp log watcher");
+  }
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
+  fflush(stdout);
+  fflush(stderr);
+  pid_t middle = fork();
+  if (middle < 0) {
+    return ErrnoFail(errno, "fork the seccomp log watcher");
+  }
+  if (middle == 0) {
+    // A new session and a second fork: the watcher holds no terminal and is nobody's
+    // child but the caller's subreaper (or init), which reaps it when it ends.
+    setsid();
+    pid_t watcher = fork();
+    if (watcher != 0) {
+      _exit(watcher < 0 ? 1 : 0);
+    }
+    RunDetachedLogWatch(container_id, uid_first, uid_count, events_log, init_pidfd,
+                        ready_write.get());
+  }
+  int status = 0;
+  while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+  }
+  ready_write.reset();
+  char c;
+  ssize_t n;
+  while ((n = read(ready_read.get(), &c, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1) {
+    return Fail("the seccomp log watcher of container {} did not start (it needs /dev/kmsg)",
+                container_id);
+  }
+  return Ok();
 }
 
 }  // namespace brick::runtime

@@ -55,4 +55,11 @@ class SeccompLogWatch {
   int events_ = 0;
 };
 
+// The same for a detached container (brick create), which no brick process stays with:
+// a watcher process of its own, in a new session with stdio on /dev/null and no other fd
+// of brick's, records until the init (`init_pidfd`) exits. Returns once the watcher reads
+// /dev/kmsg, so nothing the container logs after `start` is missed.
+Status SpawnDetachedLogWatch(const std::string& container_id, uint32_t uid_first,
+                             uint32_t uid_count, const std::string& events_log, int init_pidfd);
+
 }  // namespace brick::runtime
