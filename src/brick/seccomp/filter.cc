@@ -377,7 +377,11 @@ Result<ResolvedProfile> ResolveProfile(const oci::Seccomp& profile, bool allow_u
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) {
         if (!allow_unknown) {
-          return Fail("{}.names[{}]: unknown syscall \"{}\"", field, n, name);
+          return Fail(
+              "{}.names[{}]: unknown syscall \"{}\" (libseccomp {} does not know it); fix the "
+              "name, or drop unknown names on purpose with brick run --seccomp-allow-unknown or "
+              "the annotation run.brick.seccomp.allow-unknown=true",
+              field, n, name, LibseccompVersion());
         }
         out.warnings.push_back(fmt::format(
             "{}.names[{}]: unknown syscall \"{}\" ignored (libseccomp {} does not know it)", field,
