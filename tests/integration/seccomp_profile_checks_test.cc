@@ -120,6 +120,22 @@ TEST_F(SeccompProfileChecksTest, BigEndianArchitectureIsExplained) {
   EXPECT_THAT(r.err, Not(HasSubstr("out of domain")));
 }
 
+// FilterCache's own warnings reach stderr too. brick runs in a mount namespace of its own
+// whose /var/cache is a fresh tmpfs with a cache directory the cache must not trust (mode 0755),
+// so the host's cache and mounts are untouched.
+TEST_F(SeccompProfileChecksTest, UntrustedFilterCacheIsReportedAndTheContainerRuns) {
+  RunResult r = RunCommand(
+      {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+       "mount -t tmpfs -o mode=0755 brick-test /var/cache && "
+       "mkdir -m 0755 /var/cache/brick /var/cache/brick/seccomp && exec \"$0\" run -- /bin/sh "
+       "-c 'echo ran'",
+       kBrick});
+  EXPECT_EQ(r.ExitCode(), 0) << r.Describe();
+  EXPECT_EQ(r.out, "ran\n");
+  EXPECT_THAT(r.err, HasSubstr("brick: warning: seccomp cache: /var/cache/brick/seccomp is owned "
+                               "by uid 0 with mode 755, not root with 0700; not used"));
+}
+
 // Engines pass the option in config.json; exec reads the saved config and compiles alike.
 class SeccompAllowUnknownBundleTest : public DetachedContainerTest {
  protected:
