@@ -28,6 +28,7 @@
 
 #include "brick/sys/unique_fd.h"
 #include "files.h"
+#include "forked_syscalls.h"
 #include "names.h"
 #include "report.h"
 
@@ -226,6 +227,31 @@ int ProbeSyscall(const std::vector<std::string>& a) {
   }
   errno = 0;
   return PrintResult(it->second());
+}
+
+// Prints "LABEL RESULT" for each probe of forked_syscalls.h named, or for all of them.
+int ProbeForkedSyscalls(const std::vector<std::string>& a) {
+  std::vector<std::string> wanted(a.begin() + 1, a.end());
+  for (const std::string& label : wanted) {
+    bool known = false;
+    for (const ForkedSyscall& s : ForkedSyscalls()) {
+      known = known || s.label == label;
+    }
+    if (!known) {
+      return Usage("forked-syscalls: no probe " + label);
+    }
+  }
+  for (const ForkedSyscall& s : ForkedSyscalls()) {
+    bool run = wanted.empty();
+    for (const std::string& label : wanted) {
+      run = run || s.label == label;
+    }
+    if (run) {
+      std::fflush(stdout);  // the child must not flush the parent's buffer again
+      std::printf("%s %s\n", s.label.c_str(), RunForked(s).c_str());
+    }
+  }
+  return 0;
 }
 
 int ProbeInt80(const std::vector<std::string>& a) {
@@ -463,6 +489,7 @@ const std::map<std::string, Probe>& Probes() {
       {"write", ProbeWrite},
       {"mknod", ProbeMknod},
       {"syscall", ProbeSyscall},
+      {"forked-syscalls", ProbeForkedSyscalls},
       {"int80", ProbeInt80},
       {"tiocsti", ProbeTiocsti},
       {"ptrace-init", ProbePtraceInit},
@@ -513,6 +540,7 @@ const char* ProbeUsage() {
          "  open PATH r|w|rw        read PATH (prints ok BYTES)   cat PATH\n"
          "  write PATH DATA         mknod PATH c|b MAJOR MINOR    chown PATH UID\n"
          "  syscall NAME            int80                         tiocsti\n"
+         "  forked-syscalls [LABEL...]  each raw syscall in a forked child: LABEL RESULT\n"
          "  ptrace-init             fds                           sysctl NAME\n"
          "  socket FAMILY TYPE      bind-port PORT                setuid UID\n"
          "  exec PATH [ARGS...]     sleep SECONDS                 exit N\n"

@@ -240,7 +240,8 @@ TEST(InspectOnHostTest, ExitAndKillSelf) {
 TEST(InspectOnHostTest, Int80RunsA32BitGetpid) {
   RunResult r = Inspect({"int80"});
   if (r.TermSignal() == SIGSEGV) {
-    GTEST_SKIP() << "the kernel has no IA32 emulation (int $0x80 faults)";
+    GTEST_SKIP() << "the kernel refuses int $0x80 itself (SIGSEGV): ia32 emulation is disabled "
+                    "at runtime (CONFIG_IA32_EMULATION=y, but ia32_emulation is off)";
   }
   EXPECT_EQ(r.ExitCode(), 0) << r.Describe();
   EXPECT_EQ(TrimEnd(r.out), "ok");

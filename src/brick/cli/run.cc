@@ -9,6 +9,7 @@
 #include "brick/runtime/default_spec.h"
 #include "brick/runtime/lifecycle.h"
 #include "brick/runtime/secrets.h"
+#include "brick/seccomp/annotations.h"
 #include "brick/seccomp/profile_json.h"
 #include "brick/sys/fs.h"
 
@@ -32,6 +33,7 @@ struct RunFlags {
   std::optional<int64_t> pids_limit;
   std::optional<uint64_t> cpu_weight;
   std::string seccomp_file;
+  bool seccomp_allow_unknown = false;
   int preserve_fds = 0;
   std::vector<std::string> unsafe_share;
   bool unsafe_no_seccomp = false;
@@ -144,7 +146,12 @@ Action RegisterRun(CLI::App& app) {
   app.add_option("--memory", f->memory, "Memory limit in bytes (default 512 MiB)");
   app.add_option("--pids-limit", f->pids_limit, "Maximum number of tasks (default 1024)");
   app.add_option("--cpu-weight", f->cpu_weight, "CPU weight 1-10000 (default 100)");
-  app.add_option("--seccomp", f->seccomp_file, "Seccomp profile (an OCI linux.seccomp object)");
+  app.add_option("--seccomp", f->seccomp_file,
+                 "Seccomp profile: an OCI linux.seccomp object, a Docker seccomp profile "
+                 "(resolved for the granted capabilities) or \"default\"");
+  app.add_flag("--seccomp-allow-unknown", f->seccomp_allow_unknown,
+               "Drop syscall names libseccomp does not know from the profile, with a warning, "
+               "instead of refusing it (sets the run.brick.seccomp.allow-unknown annotation)");
   app.add_option("--preserve-fds", f->preserve_fds, "Pass fds 3..3+N-1 into the container");
   app.add_option("--unsafe-share", f->unsafe_share,
                  "UNSAFE: share a host namespace: pid, net, ipc, uts, user, cgroup, time");
@@ -199,6 +206,10 @@ Action RegisterRun(CLI::App& app) {
     } else {
       req.spec = BRICK_TRY_VALUE(SpecFromFlags(*f));
       req.bundle_dir = std::filesystem::current_path().string();
+    }
+    if (f->seccomp_allow_unknown) {
+      // Carried by the config, so that the profile is compiled the same way by `brick exec`.
+      req.spec.annotations[seccomp::kAllowUnknownSyscallsAnnotation] = "true";
     }
     BRICK_TRY(CheckHostPolicy(req.spec));
     req.id = f->id.empty() ? runtime::GenerateContainerId() : f->id;

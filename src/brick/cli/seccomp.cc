@@ -83,6 +83,9 @@ Result<int> Explain(const SeccompFlags& f) {
   for (const auto& v : verdicts) {
     if (v.nr < 0) {
       fmt::print("  {:7} {}\n", v.arch, v.verdict);
+    } else if (!v.via.empty()) {
+      fmt::print("  {:7} nr {:<10} {} (through {}; the filter cannot see its arguments)\n", v.arch,
+                 fmt::format("0x{:x}", v.nr), v.verdict, v.via);
     } else {
       fmt::print("  {:7} nr {:<10} {}\n", v.arch, fmt::format("0x{:x}", v.nr), v.verdict);
     }

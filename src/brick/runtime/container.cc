@@ -29,6 +29,7 @@
 #include "brick/runtime/spawn.h"
 #include "brick/runtime/state_store.h"
 #include "brick/runtime/sync_socket.h"
+#include "brick/seccomp/annotations.h"
 #include "brick/seccomp/filter_cache.h"
 #include "brick/sys/fs.h"
 
@@ -132,7 +133,11 @@ Result<ContainerPlan> PlanContainer(const oci::Spec& spec, const RunRequest& req
   if (lx.seccomp) {
     // The compiled program is cached on disk by a hash of the profile, libseccomp, the
     // kernel and the arch: a repeated start skips libseccomp (filter_cache.h).
-    plan.seccomp = BRICK_TRY_VALUE(seccomp::FilterCache().Compile(*lx.seccomp));
+    auto opts = BRICK_TRY_VALUE(seccomp::CompileOptionsFromAnnotations(spec.annotations));
+    plan.seccomp = BRICK_TRY_VALUE(seccomp::FilterCache().Compile(*lx.seccomp, opts));
+    for (const std::string& w : plan.seccomp->warnings) {
+      fmt::print(stderr, "brick: warning: {}\n", w);
+    }
   }
   bool pid_ns_elsewhere = plan.ns.new_pid;
   for (const auto& j : plan.ns.join_in_parent) {

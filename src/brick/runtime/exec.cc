@@ -28,6 +28,7 @@
 #include "brick/runtime/spawn.h"
 #include "brick/runtime/state_store.h"
 #include "brick/runtime/sync_socket.h"
+#include "brick/seccomp/annotations.h"
 #include "brick/seccomp/filter_cache.h"
 #include "brick/sys/fs.h"
 
@@ -364,7 +365,11 @@ Result<int> ExecInContainer(const ExecRequest& req) {
                                    p.oom_score_adj,
                                    path_env});
   if (spec.linux.seccomp) {
-    plan.seccomp = BRICK_TRY_VALUE(seccomp::FilterCache().Compile(*spec.linux.seccomp));
+    auto opts = BRICK_TRY_VALUE(seccomp::CompileOptionsFromAnnotations(spec.annotations));
+    plan.seccomp = BRICK_TRY_VALUE(seccomp::FilterCache().Compile(*spec.linux.seccomp, opts));
+    for (const std::string& w : plan.seccomp->warnings) {
+      fmt::print(stderr, "brick: warning: {}\n", w);
+    }
   }
   plan.no_new_privileges = p.no_new_privileges;
   plan.terminal = p.terminal;

@@ -7,6 +7,7 @@
 #include "brick/oci/spec.h"
 #include "brick/runtime/default_spec.h"
 #include "brick/runtime/secrets.h"
+#include "brick/seccomp/annotations.h"
 #include "brick/seccomp/filter.h"
 
 namespace brick::runtime {
@@ -93,8 +94,10 @@ Result<std::string> FeaturesJson(const FeaturesOptions& options) {
       {"run.brick.version", options.brick_version},
   };
   // Config annotations that change what brick does: secrets make brick read host files into
-  // the container; userns lets brick replace the config's id mappings.
-  j["potentiallyUnsafeConfigAnnotations"] = {kSecretsAnnotation, kAutoUsernsAnnotation};
+  // the container; userns lets brick replace the config's id mappings; allow-unknown drops
+  // seccomp rules' unknown syscall names, which can weaken a deny rule.
+  j["potentiallyUnsafeConfigAnnotations"] = {kSecretsAnnotation, kAutoUsernsAnnotation,
+                                             seccomp::kAllowUnknownSyscallsAnnotation};
   return j.dump(2);
 }
 

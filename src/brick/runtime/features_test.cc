@@ -89,6 +89,8 @@ TEST(FeaturesTest, ListsComeFromTheCodeThatActsOnThem) {
   EXPECT_EQ(f["annotations"]["io.github.seccomp.libseccomp.version"],
             seccomp::LinkedLibseccompVersion());
   EXPECT_THAT(Strings(f["potentiallyUnsafeConfigAnnotations"]), Contains("run.brick.secrets"));
+  EXPECT_THAT(Strings(f["potentiallyUnsafeConfigAnnotations"]),
+              Contains("run.brick.seccomp.allow-unknown"));
 }
 
 TEST(FeaturesTest, LsmsFollowTheHost) {

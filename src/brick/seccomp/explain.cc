@@ -38,6 +38,13 @@ constexpr std::string_view kDangerous[] = {
     "bpf",
     "perf_event_open",
     "userfaultfd",
+    "fsconfig",
+    "fspick",
+    "mount_setattr",
+    "io_uring_enter",
+    "io_uring_register",
+    "process_madvise",
+    "memfd_secret",
     "kexec_load",
     "kexec_file_load",
     "init_module",
@@ -220,6 +227,68 @@ std::vector<Probe> NativeProbes() {
   return out;
 }
 
+// The real number of `name` on `arch`. libseccomp answers a pseudo-number (negative) for the
+// x86 socket and IPC calls, which it filters through their multiplexers as well; the kernel
+// has had direct numbers for them since 4.3 (socket) and 5.1 (IPC), and libseccomp's reverse
+// table knows those.
+int DirectNumber(uint32_t arch, const std::string& name) {
+  int nr = seccomp_syscall_resolve_name_arch(arch, name.c_str());
+  if (nr >= 0 || nr == __NR_SCMP_ERROR) {
+    return nr;
+  }
+  for (int candidate = 0; candidate < 1024; ++candidate) {
+    char* found = seccomp_syscall_resolve_num_arch(arch, candidate);
+    bool match = found != nullptr && name == found;
+    free(found);
+    if (match) {
+      return candidate;
+    }
+  }
+  return -1;
+}
+
+struct Multiplexed {
+  std::string_view name;
+  std::string_view multiplexer;
+  std::string_view call;  // the multiplexer's first argument, by name
+  uint64_t number;
+};
+// linux/net.h SYS_* and linux/ipc.h's call numbers, as x86's socketcall(2) and ipc(2) take them.
+constexpr Multiplexed kMultiplexed[] = {
+    {"socket", "socketcall", "SYS_SOCKET", 1},
+    {"bind", "socketcall", "SYS_BIND", 2},
+    {"connect", "socketcall", "SYS_CONNECT", 3},
+    {"listen", "socketcall", "SYS_LISTEN", 4},
+    {"accept", "socketcall", "SYS_ACCEPT", 5},
+    {"getsockname", "socketcall", "SYS_GETSOCKNAME", 6},
+    {"getpeername", "socketcall", "SYS_GETPEERNAME", 7},
+    {"socketpair", "socketcall", "SYS_SOCKETPAIR", 8},
+    {"send", "socketcall", "SYS_SEND", 9},
+    {"recv", "socketcall", "SYS_RECV", 10},
+    {"sendto", "socketcall", "SYS_SENDTO", 11},
+    {"recvfrom", "socketcall", "SYS_RECVFROM", 12},
+    {"shutdown", "socketcall", "SYS_SHUTDOWN", 13},
+    {"setsockopt", "socketcall", "SYS_SETSOCKOPT", 14},
+    {"getsockopt", "socketcall", "SYS_GETSOCKOPT", 15},
+    {"sendmsg", "socketcall", "SYS_SENDMSG", 16},
+    {"recvmsg", "socketcall", "SYS_RECVMSG", 17},
+    {"accept4", "socketcall", "SYS_ACCEPT4", 18},
+    {"recvmmsg", "socketcall", "SYS_RECVMMSG", 19},
+    {"sendmmsg", "socketcall", "SYS_SENDMMSG", 20},
+    {"semop", "ipc", "SEMOP", 1},
+    {"semget", "ipc", "SEMGET", 2},
+    {"semctl", "ipc", "SEMCTL", 3},
+    {"semtimedop", "ipc", "SEMTIMEDOP", 4},
+    {"msgsnd", "ipc", "MSGSND", 11},
+    {"msgrcv", "ipc", "MSGRCV", 12},
+    {"msgget", "ipc", "MSGGET", 13},
+    {"msgctl", "ipc", "MSGCTL", 14},
+    {"shmat", "ipc", "SHMAT", 21},
+    {"shmdt", "ipc", "SHMDT", 22},
+    {"shmget", "ipc", "SHMGET", 23},
+    {"shmctl", "ipc", "SHMCTL", 24},
+};
+
 Result<uint32_t> Run(const BpfProgram& program, uint32_t audit, int nr, const uint64_t* args) {
   SyscallInput in;
   in.nr = nr;
@@ -292,15 +361,35 @@ Result<std::vector<ArchVerdict>> ExplainSyscall(const BpfProgram& program,
   for (const ArchInfo& arch : Arches(profile)) {
     ArchVerdict v;
     v.arch = ArchName(arch.scmp);
-    v.nr = seccomp_syscall_resolve_name_arch(arch.scmp, name.c_str());
+    // libseccomp's pseudo-number (< 0) for a multiplexed call, before DirectNumber replaces it.
+    bool pseudo = seccomp_syscall_resolve_name_arch(arch.scmp, name.c_str()) < 0;
+    v.nr = DirectNumber(arch.scmp, name);
     if (v.nr < 0) {
       v.verdict = "does not exist on this arch";
-      out.push_back(std::move(v));
+    } else {
+      v.ret = BRICK_TRY_VALUE(Run(program, arch.audit, v.nr, a));
+      v.verdict = DescribeReturn(v.ret);
+    }
+    out.push_back(v);
+    if (!pseudo) {
       continue;
     }
-    v.ret = BRICK_TRY_VALUE(Run(program, arch.audit, v.nr, a));
-    v.verdict = DescribeReturn(v.ret);
-    out.push_back(std::move(v));
+    for (const Multiplexed& m : kMultiplexed) {
+      int mux = seccomp_syscall_resolve_name_arch(arch.scmp, std::string(m.multiplexer).c_str());
+      if (m.name != name || mux < 0) {
+        continue;
+      }
+      // The call's own arguments sit in memory behind the second argument; the filter sees
+      // only the call number.
+      uint64_t mux_args[6] = {m.number};
+      ArchVerdict via;
+      via.arch = v.arch;
+      via.nr = mux;
+      via.via = fmt::format("{} {}", m.multiplexer, m.call);
+      via.ret = BRICK_TRY_VALUE(Run(program, arch.audit, mux, mux_args));
+      via.verdict = DescribeReturn(via.ret);
+      out.push_back(std::move(via));
+    }
   }
   return out;
 }

@@ -25,10 +25,16 @@ struct ArchVerdict {
   int nr = -1;          // the number on that arch; -1 when the syscall does not exist there
   uint32_t ret = 0;     // SECCOMP_RET_* value
   std::string verdict;  // DescribeReturn(ret), or "does not exist on this arch"
+  // Set when the call reaches the kernel through a multiplexer instead: "socketcall SYS_SOCKET"
+  // (nr is socketcall's). Its arguments are in memory the filter cannot read.
+  std::string via;
 };
 
 // Evaluates `syscall` with `args` (missing ones are 0) on the native arch, every arch the
-// profile lists, and on x86_64 hosts also x86 and x32 (to show what happens to them).
+// profile lists, and on x86_64 hosts also x86 and x32 (to show what happens to them). Where a
+// syscall is multiplexed (x86 socket calls through socketcall, System V IPC through ipc), the
+// direct syscall (x86 socket = 359, since Linux 4.3) comes first and the multiplexed form
+// follows as a second verdict for the same arch.
 Result<std::vector<ArchVerdict>> ExplainSyscall(const BpfProgram& program,
                                                 const oci::Seccomp& profile,
                                                 std::string_view syscall,

@@ -4,6 +4,12 @@
 #include <sched.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <span>
+#include <string>
+#include <vector>
+
 #include "brick/seccomp/default_profile.h"
 #include "brick/seccomp/profile_json.h"
 
@@ -49,6 +55,84 @@ TEST(ExplainTest, SyscallOnEachArch) {
   auto bad = ExplainSyscall(program, p, "fooo", {});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message(), "unknown syscall \"fooo\"");
+}
+
+TEST(ExplainTest, X86SocketCallsShowTheDirectSyscallAndTheMultiplexer) {
+  oci::Seccomp p = DefaultProfile();
+  BpfProgram program = Compile(p);
+  uint64_t inet[] = {AF_INET, SOCK_STREAM};
+  auto v = ExplainSyscall(program, p, "socket", inet);
+  ASSERT_TRUE(v) << v.error().message();
+  ASSERT_EQ(v->size(), 4u);
+  EXPECT_EQ((*v)[1].arch, "x86");
+  EXPECT_EQ((*v)[1].nr, 359);  // socket(2) on i386 since Linux 4.3
+  EXPECT_EQ((*v)[1].verdict, "kill process");
+  EXPECT_EQ((*v)[1].via, "");
+  EXPECT_EQ((*v)[2].arch, "x86");
+  EXPECT_EQ((*v)[2].nr, 102);  // socketcall
+  EXPECT_EQ((*v)[2].via, "socketcall SYS_SOCKET");
+  EXPECT_EQ((*v)[2].verdict, "kill process");
+  EXPECT_EQ((*v)[3].arch, "x32");
+
+  // A profile that covers x86 and refuses socket there with its own errno: both ways in get
+  // that answer, and shmget (ipc) likewise.
+  oci::Seccomp x86;
+  x86.default_action = "SCMP_ACT_ALLOW";
+  x86.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"};
+  oci::SeccompSyscall deny;
+  deny.names = {"socket", "shmget"};
+  deny.action = "SCMP_ACT_ERRNO";
+  deny.errno_ret = EXDEV;
+  x86.syscalls = {deny};
+  BpfProgram x86_program = Compile(x86);
+  v = ExplainSyscall(x86_program, x86, "socket", inet);
+  ASSERT_TRUE(v) << v.error().message();
+  ASSERT_EQ(v->size(), 4u);
+  EXPECT_EQ((*v)[1].nr, 359);
+  EXPECT_EQ((*v)[1].verdict, "errno EXDEV");
+  EXPECT_EQ((*v)[2].nr, 102);
+  EXPECT_EQ((*v)[2].verdict, "errno EXDEV");
+  v = ExplainSyscall(x86_program, x86, "shmget", {});
+  ASSERT_TRUE(v) << v.error().message();
+  ASSERT_EQ(v->size(), 4u);
+  EXPECT_EQ((*v)[1].nr, 395);  // shmget on i386 since Linux 5.1
+  EXPECT_EQ((*v)[1].verdict, "errno EXDEV");
+  EXPECT_EQ((*v)[2].via, "ipc SHMGET");
+  EXPECT_EQ((*v)[2].nr, 117);
+  EXPECT_EQ((*v)[2].verdict, "errno EXDEV");
+  // getpid is not multiplexed anywhere: one verdict per arch.
+  v = ExplainSyscall(x86_program, x86, "getpid", {});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->size(), 3u);
+  EXPECT_EQ((*v)[1].nr, 20);
+  EXPECT_EQ((*v)[1].verdict, "allow");
+}
+
+TEST(ExplainTest, NewerMountIoUringAndMemoryCallsAreDangerous) {
+  const std::vector<std::string> added = {
+      "fsconfig",          "fspick",          "mount_setattr", "io_uring_enter",
+      "io_uring_register", "process_madvise", "memfd_secret"};
+  std::span<const std::string_view> list = DangerousSyscalls();
+  for (const std::string& name : added) {
+    EXPECT_NE(std::find(list.begin(), list.end(), name), list.end()) << name;
+  }
+  // A profile that allows everything is told about each of them.
+  oci::Seccomp all;
+  all.default_action = "SCMP_ACT_ALLOW";
+  auto s = SummarizeFilter(Compile(all), all);
+  ASSERT_TRUE(s) << s.error().message();
+  std::string line = s->substr(s->find("dangerous calls allowed: "));
+  line = line.substr(0, line.find('\n'));
+  std::vector<std::string> named;
+  std::string rest = line.substr(std::string_view("dangerous calls allowed: ").size());
+  for (size_t pos = 0; pos != std::string::npos;) {
+    size_t comma = rest.find(", ", pos);
+    named.push_back(rest.substr(pos, comma == std::string::npos ? comma : comma - pos));
+    pos = comma == std::string::npos ? comma : comma + 2;
+  }
+  for (const std::string& name : added) {
+    EXPECT_NE(std::find(named.begin(), named.end(), name), named.end()) << name << " in " << line;
+  }
 }
 
 TEST(ExplainTest, SummaryOfTheDefaultListsNothingDangerous) {

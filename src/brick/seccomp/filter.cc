@@ -1,5 +1,6 @@
 #include "brick/seccomp/filter.h"
 
+#include <linux/audit.h>
 #include <linux/bpf_common.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -7,12 +8,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 #include <utility>
+
+#include "brick/seccomp/syscall_arg_counts.h"
 
 namespace brick::seccomp {
 namespace {
@@ -155,6 +159,32 @@ Result<uint32_t> ResolveAction(std::string_view action, const std::optional<uint
       field, action);
 }
 
+// "x86_64" for SCMP_ARCH_X86_64: libseccomp's own name, as uname -m spells most of them.
+std::string ArchDisplayName(uint32_t arch) {
+  switch (arch) {
+    case SCMP_ARCH_X86_64:
+      return "x86_64";
+    case SCMP_ARCH_X86:
+      return "x86";
+    case SCMP_ARCH_X32:
+      return "x32";
+    case SCMP_ARCH_AARCH64:
+      return "aarch64";
+    default:
+      break;
+  }
+  for (std::string_view name : kArchNames) {
+    std::string token(name.substr(kArchPrefix.size()));
+    for (char& c : token) {
+      c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    if (seccomp_arch_resolve_name(token.c_str()) == arch) {
+      return token;
+    }
+  }
+  return fmt::format("arch 0x{:x}", arch);
+}
+
 Result<uint32_t> ResolveArch(std::string_view name, std::string_view field) {
   bool listed = false;
   for (std::string_view known : kArchNames) {
@@ -172,6 +202,16 @@ Result<uint32_t> ResolveArch(std::string_view name, std::string_view field) {
   if (arch == 0) {
     return Fail("{}: {} is not supported by libseccomp {}; remove it or upgrade libseccomp", field,
                 name, LibseccompVersion());
+  }
+  // One BPF program reads seccomp_data in one byte order, so libseccomp refuses (EDOM) to mix
+  // them; say so before it answers "numerical argument out of domain".
+  uint32_t native = seccomp_arch_native();
+  if ((arch & __AUDIT_ARCH_LE) != (native & __AUDIT_ARCH_LE)) {
+    return Fail(
+        "{}: {} cannot be added to a filter for {} (different byte order: {} is {}-endian, {} "
+        "is {}-endian); remove it",
+        field, name, ArchDisplayName(native), name, (arch & __AUDIT_ARCH_LE) ? "little" : "big",
+        ArchDisplayName(native), (native & __AUDIT_ARCH_LE) ? "little" : "big");
   }
   return arch;
 }
@@ -195,6 +235,76 @@ Result<scmp_arg_cmp> ResolveArg(const oci::SeccompArg& arg, std::string_view fie
       "{}.op: unknown operator \"{}\"; use one of SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, "
       "SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ",
       field, arg.op);
+}
+
+// A 32-bit ABI passes a 64-bit argument in two registers, sometimes after a padding register,
+// so the same syscall can take up to twice as many registers there as on x86_64 (fallocate:
+// 4 on x86_64, 6 on x86). x32 passes 64-bit values in one register, like x86_64.
+bool SplitsWideArguments(uint32_t arch) {
+  return arch != SCMP_ARCH_X32 && (arch & __AUDIT_ARCH_64BIT) == 0;
+}
+
+// Refuses a condition on an argument `syscall` does not have on any architecture the filter
+// covers: seccomp would compare a register the kernel ignores for that call, so the rule would
+// match or not by accident. Counts come from the x86_64 table (syscall_arg_counts.cc); a name
+// it lacks keeps the 0..5 check ResolveArg made.
+Status CheckArgIndex(std::string_view syscall, uint32_t index, const std::vector<uint32_t>& arches,
+                     std::string_view field) {
+  std::optional<int> count = X86_64SyscallArgCount(syscall);
+  if (!count) {
+    return Ok();
+  }
+  std::string name(syscall);
+  uint32_t native = seccomp_arch_native();
+  if (native != SCMP_ARCH_X86_64) {
+    // The table describes x86_64 only.
+    return Ok();
+  }
+  std::vector<uint32_t> covered = {native};
+  covered.insert(covered.end(), arches.begin(), arches.end());
+  uint32_t limit = static_cast<uint32_t>(*count);
+  std::string widest;
+  for (uint32_t arch : covered) {
+    // _rewrite: on x86, socket exists as socketcall's SYS_SOCKET as well as syscall 359.
+    if (arch == native || seccomp_syscall_resolve_name_rewrite(arch, name.c_str()) < 0) {
+      continue;
+    }
+    if (SplitsWideArguments(arch)) {
+      uint32_t registers = std::min<uint32_t>(kMaxArgs, 2 * static_cast<uint32_t>(*count));
+      if (registers > limit) {
+        limit = registers;
+        widest = ArchDisplayName(arch);
+      }
+    }
+  }
+  if (index < limit) {
+    return Ok();
+  }
+  std::string takes = *count == 0 ? fmt::format("{} takes no arguments on x86_64", syscall)
+                                  : fmt::format("{} takes {} argument{} on x86_64", syscall, *count,
+                                                *count == 1 ? "" : "s");
+  if (!widest.empty()) {
+    takes += fmt::format(" (at most {} registers on {})", limit, widest);
+  }
+  std::string fix = limit == 0
+                        ? fmt::format(
+                              "remove the condition, or move {} to a rule without "
+                              "args",
+                              syscall)
+                        : fmt::format("use an index from 0 to {}, or move {} to its own rule",
+                                      limit - 1, syscall);
+  return Fail(
+      "{}: {}, so argument index {} would compare a register the kernel does not read "
+      "for it; {}",
+      field, takes, index, fix);
+}
+
+// True when a rule with this action can let a syscall run: ALLOW and LOG do; NOTIFY and TRACE
+// leave it to an agent or tracer, which may.
+bool MayAllow(uint32_t action) {
+  uint32_t kind = action & SECCOMP_RET_ACTION_FULL;
+  return kind == SECCOMP_RET_ALLOW || kind == SECCOMP_RET_LOG || kind == SECCOMP_RET_USER_NOTIF ||
+         kind == SECCOMP_RET_TRACE;
 }
 
 Result<ResolvedProfile> ResolveProfile(const oci::Seccomp& profile, bool allow_unknown) {
@@ -267,16 +377,38 @@ Result<ResolvedProfile> ResolveProfile(const oci::Seccomp& profile, bool allow_u
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) {
         if (!allow_unknown) {
-          return Fail("{}.names[{}]: unknown syscall \"{}\"", field, n, name);
+          return Fail(
+              "{}.names[{}]: unknown syscall \"{}\" (libseccomp {} does not know it); fix the "
+              "name, or drop unknown names on purpose with brick run --seccomp-allow-unknown or "
+              "the annotation run.brick.seccomp.allow-unknown=true",
+              field, n, name, LibseccompVersion());
         }
         out.warnings.push_back(fmt::format(
             "{}.names[{}]: unknown syscall \"{}\" ignored (libseccomp {} does not know it)", field,
             n, name, LibseccompVersion()));
         continue;
       }
+      for (size_t a = 0; a < sc.args.size(); ++a) {
+        BRICK_TRY(CheckArgIndex(name, sc.args[a].index, out.arches,
+                                fmt::format("{}.args[{}].index (names[{}])", field, a, n)));
+      }
       rule.syscalls.emplace_back(n, nr);
     }
     out.rules.push_back(std::move(rule));
+  }
+
+  if (!MayAllow(out.default_action)) {
+    bool allows_any = false;
+    for (const ResolvedRule& rule : out.rules) {
+      allows_any = allows_any || (MayAllow(rule.action) && !rule.syscalls.empty());
+    }
+    if (!allows_any) {
+      return Fail(
+          "{}: the profile allows no syscall (defaultAction {} and no rule allows one), so the "
+          "container cannot even execve; add the syscalls it needs to syscalls[] or learn a "
+          "profile with brick seccomp learn",
+          kField, profile.default_action);
+    }
   }
 
   if (out.needs_listener) {
@@ -571,7 +703,15 @@ Result<BpfProgram> CompileFilter(const oci::Seccomp& profile, const CompileOptio
     if (seccomp_arch_exist(ctx.get(), arch) == 0) {
       continue;
     }
-    if (int rc = seccomp_arch_add(ctx.get(), arch); rc < 0) {
+    if (int rc = seccomp_arch_add(ctx.get(), arch); rc == -EDOM) {
+      // ResolveArch refuses the other byte order already; this is whatever else libseccomp
+      // finds incompatible.
+      return Fail(
+          "{}.architectures[{}]: {} cannot be added to a filter for {} (libseccomp {} "
+          "cannot combine them); remove it",
+          kField, i, profile.architectures[i], ArchDisplayName(seccomp_arch_native()),
+          LibseccompVersion());
+    } else if (rc < 0) {
       return ErrnoFail(-rc, "{}.architectures[{}]: add {}", kField, i, profile.architectures[i]);
     }
   }
