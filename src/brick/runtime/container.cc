@@ -136,7 +136,7 @@ Result<ContainerPlan> PlanContainer(const oci::Spec& spec, const RunRequest& req
     auto opts = BRICK_TRY_VALUE(seccomp::CompileOptionsFromAnnotations(spec.annotations));
     plan.seccomp = BRICK_TRY_VALUE(seccomp::FilterCache().Compile(*lx.seccomp, opts));
     for (const std::string& w : plan.seccomp->warnings) {
-      fmt::print(stderr, "brick: warning: {}\n", w);
+      Warn(w);
     }
   }
   bool pid_ns_elsewhere = plan.ns.new_pid;

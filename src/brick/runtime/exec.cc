@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "brick/base/strings.h"
+#include "brick/base/warning.h"
 #include "brick/isolation/caps.h"
 #include "brick/isolation/devices.h"
 #include "brick/isolation/hygiene.h"
@@ -368,7 +369,7 @@ Result<int> ExecInContainer(const ExecRequest& req) {
     auto opts = BRICK_TRY_VALUE(seccomp::CompileOptionsFromAnnotations(spec.annotations));
     plan.seccomp = BRICK_TRY_VALUE(seccomp::FilterCache().Compile(*spec.linux.seccomp, opts));
     for (const std::string& w : plan.seccomp->warnings) {
-      fmt::print(stderr, "brick: warning: {}\n", w);
+      Warn(w);
     }
   }
   plan.no_new_privileges = p.no_new_privileges;
