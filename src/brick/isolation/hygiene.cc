@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -136,9 +137,15 @@ Status SetNonDumpable(Syscalls& sys) {
   return Ok();
 }
 
-Status SetParentDeathSignal(Syscalls& sys, pid_t expected_parent) {
+Status SetParentDeathSignal(Syscalls& sys, pid_t expected_parent, int parent_pidfd) {
   if (int rc = sys.Prctl(PR_SET_PDEATHSIG, SIGKILL); rc < 0) {
     return ErrnoFail(-rc, "set the parent-death signal");
+  }
+  if (parent_pidfd >= 0) {
+    struct pollfd p = {parent_pidfd, POLLIN, 0};
+    if (poll(&p, 1, 0) != 0) {
+      return Fail("brick exited while the container was being set up");
+    }
   }
   if (pid_t parent = sys.Getppid(); parent != expected_parent) {
     return Fail(

@@ -56,11 +56,13 @@ Status ApplyFdHygiene(Syscalls& sys, const FdHygienePlan& plan);
 // while it still holds host resources.
 Status SetNonDumpable(Syscalls& sys);
 
-// PR_SET_PDEATHSIG SIGKILL, then checks the parent is still `expected_parent` as this
-// process sees it: if the parent died before the prctl, the signal will never come.
-// In a new pid namespace the parent is outside it and getppid() is 0, so pass 0 there
-// and rely on the sync socket's EOF to notice a dead parent.
-Status SetParentDeathSignal(Syscalls& sys, pid_t expected_parent);
+// PR_SET_PDEATHSIG SIGKILL, then checks the parent is still alive: if it died before the
+// prctl, the signal will never come. The check is `parent_pidfd` (a pidfd of the parent,
+// opened by the parent before the clone; readable once the parent has exited) when given,
+// which works across pid namespaces; else getppid() against `expected_parent` (in a new
+// pid namespace the parent is outside it and getppid() is 0, which tells nothing).
+// Any change of credentials clears the signal: set it again after each.
+Status SetParentDeathSignal(Syscalls& sys, pid_t expected_parent, int parent_pidfd = -1);
 
 // setsid(): without a terminal the container must not share the caller's session,
 // or TIOCSTI could push input into the caller's terminal.

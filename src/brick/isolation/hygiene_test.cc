@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -160,6 +162,26 @@ TEST(SetParentDeathSignalReal, ChildSeesItsParent) {
     return fmt::format("pdeathsig={}", sig);
   });
   EXPECT_EQ(report, fmt::format("pdeathsig={}", SIGKILL));
+}
+
+TEST(SetParentDeathSignalReal, AParentPidfdThatSaysExitedIsAnErrorAcrossPidNamespaces) {
+  std::string report = RunInForkedChildForTest([] {
+    // Stands in for a brick that died: a process that has exited (a zombie until reaped).
+    pid_t gone = fork();
+    if (gone == 0) {
+      _exit(0);
+    }
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, gone, 0));
+    siginfo_t info;
+    waitid(P_PID, static_cast<id_t>(gone), &info, WEXITED | WNOWAIT);
+    // getppid() agrees (0 stands for "across a pid namespace"): only the pidfd can tell.
+    auto dead = SetParentDeathSignal(RealSyscalls(), getppid(), pidfd);
+    int live_fd = static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0));
+    auto alive = SetParentDeathSignal(RealSyscalls(), getppid(), live_fd);
+    return fmt::format("dead={} alive={}", dead ? "ok" : dead.error().message(),
+                       alive ? "ok" : alive.error().message());
+  });
+  EXPECT_EQ(report, "dead=brick exited while the container was being set up alive=ok");
 }
 
 TEST(Session, NewSessionAndControllingTerminal) {

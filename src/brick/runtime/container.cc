@@ -394,6 +394,13 @@ Result<int> RunContainer(const RunRequest& req) {
   // Opened before brick joins any namespace, so the paths are the host's.
   cgroup::SelfPlacement placement = BRICK_TRY_VALUE(cgroup->OpenSelfPlacement());
   plan.cgroup_placement = &placement;
+  // The init watches this to notice brick's death wherever its parent-death signal was
+  // cleared by a change of credentials.
+  UniqueFd self_pidfd(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+  if (!self_pidfd) {
+    return ErrnoFail(errno, "open a pidfd of brick itself");
+  }
+  plan.parent_pidfd = self_pidfd.get();
   std::vector<isolation::JoinedNamespace> restore;
   BRICK_TRY(isolation::JoinNamespacesInParent(plan.ns, &restore));
   // The init starts in the rootfs (see MountRootfs): brick enters it for the clone only.

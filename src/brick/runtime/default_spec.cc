@@ -31,7 +31,7 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
 }
 
 const std::vector<std::string>& ShareableNamespaces() {
-  static const std::vector<std::string> names = {"pid", "net",    "ipc", "uts",
+  static const std::vector<std::string> names = {"pid",  "net",    "ipc", "uts",
                                                  "user", "cgroup", "time"};
   return names;
 }
@@ -150,15 +150,16 @@ Result<oci::Spec> BuildDefaultSpec(const DefaultSpecOptions& o) {
 
   spec.mounts = {
       MakeMount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
-      MakeMount("/dev", "tmpfs", "tmpfs", {"nosuid", "noexec", "strictatime", "mode=755",
-                                           "size=65536k"}),
+      MakeMount("/dev", "tmpfs", "tmpfs",
+                {"nosuid", "noexec", "strictatime", "mode=755", "size=65536k"}),
       MakeMount("/dev/pts", "devpts", "devpts",
                 {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
       MakeMount("/dev/shm", "tmpfs", "shm",
                 {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
       MakeMount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
       MakeMount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
-      MakeMount("/tmp", "tmpfs", "tmpfs", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
+      MakeMount("/tmp", "tmpfs", "tmpfs",
+                {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
       MakeMount("/run", "tmpfs", "tmpfs", {"nosuid", "noexec", "nodev", "mode=755", "size=16384k"}),
   };
   if (shared("ipc")) {
@@ -180,10 +181,9 @@ Result<oci::Spec> BuildDefaultSpec(const DefaultSpecOptions& o) {
   }
 
   auto& lx = spec.linux;
-  for (auto t : {oci::NamespaceType::kPid, oci::NamespaceType::kNetwork,
-                 oci::NamespaceType::kIpc, oci::NamespaceType::kUts, oci::NamespaceType::kMount,
-                 oci::NamespaceType::kUser, oci::NamespaceType::kCgroup,
-                 oci::NamespaceType::kTime}) {
+  for (auto t : {oci::NamespaceType::kPid, oci::NamespaceType::kNetwork, oci::NamespaceType::kIpc,
+                 oci::NamespaceType::kUts, oci::NamespaceType::kMount, oci::NamespaceType::kUser,
+                 oci::NamespaceType::kCgroup, oci::NamespaceType::kTime}) {
     bool host = false;
     for (const auto& n : o.unsafe_share) {
       host |= TypeForShareName(n) == t;
@@ -197,10 +197,17 @@ Result<oci::Spec> BuildDefaultSpec(const DefaultSpecOptions& o) {
     lx.gid_mappings = {{0, o.host_gid_base, o.id_range}};
     spec.annotations[kAutoUsernsAnnotation] = "auto";
   }
-  lx.masked_paths = {"/proc/acpi",        "/proc/asound",        "/proc/kcore",
-                     "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-                     "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
-                     "/sys/firmware",     "/sys/devices/virtual/powercap"};
+  lx.masked_paths = {"/proc/acpi",
+                     "/proc/asound",
+                     "/proc/kcore",
+                     "/proc/keys",
+                     "/proc/latency_stats",
+                     "/proc/timer_list",
+                     "/proc/timer_stats",
+                     "/proc/sched_debug",
+                     "/proc/scsi",
+                     "/sys/firmware",
+                     "/sys/devices/virtual/powercap"};
   lx.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
   for (const auto& u : o.unsafe_unmask) {
     auto before = lx.masked_paths.size() + lx.readonly_paths.size();
@@ -255,8 +262,8 @@ Result<oci::Spec> BuildDefaultSpec(const DefaultSpecOptions& o) {
     lx.seccomp.reset();
   } else {
     // A granted capability opens the syscalls it exists for (CAP_SYS_PTRACE: ptrace).
-    uint64_t caps = BRICK_TRY_VALUE(oci::CapabilityMask(spec.process->capabilities->bounding,
-                                                        "--cap-add"));
+    uint64_t caps =
+        BRICK_TRY_VALUE(oci::CapabilityMask(spec.process->capabilities->bounding, "--cap-add"));
     lx.seccomp = o.seccomp ? *o.seccomp : seccomp::DefaultProfile(caps);
   }
   return spec;

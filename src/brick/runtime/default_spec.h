@@ -37,12 +37,12 @@ struct DefaultSpecOptions {
   std::vector<std::string> env;      // "KEY=VALUE", added after the defaults
   std::string cwd = "/";
   std::vector<Volume> volumes;
-  std::vector<oci::Rlimit> ulimits;       // replace defaults of the same type
-  std::vector<std::string> devices;       // host device paths to add
-  std::optional<int64_t> memory_limit;    // bytes
+  std::vector<oci::Rlimit> ulimits;     // replace defaults of the same type
+  std::vector<std::string> devices;     // host device paths to add
+  std::optional<int64_t> memory_limit;  // bytes
   std::optional<int64_t> pids_limit;
-  std::optional<uint64_t> cpu_weight;     // cgroup v2 weight 1..10000
-  std::optional<oci::Seccomp> seccomp;    // replaces brick's default profile (profiles set it)
+  std::optional<uint64_t> cpu_weight;   // cgroup v2 weight 1..10000
+  std::optional<oci::Seccomp> seccomp;  // replaces brick's default profile (profiles set it)
   std::vector<std::pair<std::string, std::string>> secrets;  // NAME, host FILE
   // The host id range the container's 0..65535 map to.
   uint32_t host_uid_base = 1000000000;

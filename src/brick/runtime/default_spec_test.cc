@@ -35,8 +35,8 @@ TEST(DefaultSpecTest, EveryLayerIsOn) {
   EXPECT_EQ(s.linux.uid_mappings[0].container_id, 0u);
   EXPECT_GE(s.linux.uid_mappings[0].host_id, 100000u);
   EXPECT_EQ(s.annotations.at(kAutoUsernsAnnotation), "auto");
-  for (const char* m : {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp",
-                        "/run"}) {
+  for (const char* m :
+       {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp", "/run"}) {
     EXPECT_TRUE(HasMount(s, m)) << m;
   }
   for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
@@ -83,8 +83,7 @@ TEST(DefaultSpecTest, EachRelaxationIsExplicit) {
   EXPECT_FALSE(s.linux.seccomp);
   EXPECT_FALSE(s.root.readonly);
   EXPECT_FALSE(s.process->no_new_privileges);
-  EXPECT_EQ(std::count(s.linux.masked_paths.begin(), s.linux.masked_paths.end(), "/proc/kcore"),
-            0);
+  EXPECT_EQ(std::count(s.linux.masked_paths.begin(), s.linux.masked_paths.end(), "/proc/kcore"), 0);
   EXPECT_EQ(s.process->capabilities->ambient, std::vector<std::string>{"CAP_NET_BIND_SERVICE"});
 }
 

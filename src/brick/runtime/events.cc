@@ -119,20 +119,14 @@ Json BlkioJson(const cgroup::Stats& s) {
 
 std::string StatsEventJson(const std::string& id, const cgroup::Stats& stats) {
   Json data = {
-      {"cpu", CpuJson(stats)},
-      {"memory", MemoryJson(stats)},
-      {"pids", PidsJson(stats)},
-      {"blkio", BlkioJson(stats)},
-      {"hugetlb", Json::object()},
-      {"intel_rdt", Json::object()},
+      {"cpu", CpuJson(stats)},         {"memory", MemoryJson(stats)}, {"pids", PidsJson(stats)},
+      {"blkio", BlkioJson(stats)},     {"hugetlb", Json::object()},   {"intel_rdt", Json::object()},
       {"network_interfaces", nullptr},
   };
   return Json{{"type", "stats"}, {"id", id}, {"data", std::move(data)}}.dump();
 }
 
-std::string OomEventJson(const std::string& id) {
-  return Json{{"type", "oom"}, {"id", id}}.dump();
-}
+std::string OomEventJson(const std::string& id) { return Json{{"type", "oom"}, {"id", id}}.dump(); }
 
 Result<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
   auto bad = [&]() {
@@ -144,8 +138,8 @@ Result<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
   }
   // "ms" before "m", so that milliseconds are not read as minutes.
   static constexpr std::pair<std::string_view, double> kUnits[] = {
-      {"ns", 1.0},    {"us", 1e3},    {"\u00b5s", 1e3}, {"ms", 1e6},
-      {"s", 1e9},     {"m", 60e9},    {"h", 3600e9},
+      {"ns", 1.0}, {"us", 1e3}, {"\u00b5s", 1e3}, {"ms", 1e6},
+      {"s", 1e9},  {"m", 60e9}, {"h", 3600e9},
   };
   double total = 0;
   std::string_view rest = text;

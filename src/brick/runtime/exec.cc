@@ -44,6 +44,7 @@ struct ExecPlan {
   bool join_user = false;
   bool root_mapped = true;
   pid_t expected_parent = 0;
+  int parent_pidfd = -1;  // brick's own pidfd (isolation::SetParentDeathSignal)
   isolation::CapsPlan caps;
   isolation::IdsPlan ids;
   isolation::RlimitsPlan rlimits;
@@ -122,7 +123,7 @@ Status ExecChildSteps(const ExecPlan& plan, SyncSocket& sync) {
     BRICK_TRY(cgroup::PlaceSelf(*plan.cgroup_placement));
   }
   BRICK_TRY(isolation::SetNonDumpable(sys));
-  BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent));
+  BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent, plan.parent_pidfd));
   ResetSignals();
 
   // Wait until the parent has finished placing us in the container's cgroup.
@@ -142,8 +143,10 @@ Status ExecChildSteps(const ExecPlan& plan, SyncSocket& sync) {
       return ErrnoFail(errno, "become root of the container's user namespace");
     }
   }
-  // Joining a user namespace changes credentials, which resets dumpability.
+  // Joining a user namespace changes credentials, which resets dumpability and the
+  // parent-death signal.
   BRICK_TRY(isolation::SetNonDumpable(sys));
+  BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent, plan.parent_pidfd));
 
   // setns(CLONE_NEWNS) put our root and cwd at the container's root.
   UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -194,8 +197,8 @@ Status ExecChildSteps(const ExecPlan& plan, SyncSocket& sync) {
     }
     BRICK_TRY(sync.Send(SyncMessage::kDetached));
   }
-  FinalSteps last{plan.caps, plan.ids,       plan.seccomp,        plan.no_new_privileges,
-                  plan.fds,  !plan.detached, plan.expected_parent};
+  FinalSteps last{plan.caps, plan.ids,       plan.seccomp,         plan.no_new_privileges,
+                  plan.fds,  !plan.detached, plan.expected_parent, plan.parent_pidfd};
   return DropPrivilegesAndExec(sys, last, exe, process);
 }
 
@@ -338,6 +341,11 @@ Result<int> ExecInContainer(const ExecRequest& req) {
         MapsRoot(BRICK_TRY_VALUE(ReadFile(fmt::format("/proc/{}/uid_map", state.pid))));
   }
   plan.expected_parent = join_pid ? 0 : getpid();
+  UniqueFd self_pidfd(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+  if (!self_pidfd) {
+    return ErrnoFail(errno, "open a pidfd of brick itself");
+  }
+  plan.parent_pidfd = self_pidfd.get();
   bool setgroups_allowed = true;
   if (plan.join_user) {
     auto sg = ReadFile(fmt::format("/proc/{}/setgroups", state.pid));

@@ -20,7 +20,7 @@ constexpr const char* kHooks[] = {"prestart",       "createRuntime", "createCont
                                   "startContainer", "poststart",     "poststop"};
 
 constexpr oci::NamespaceType kNamespaces[] = {
-    oci::NamespaceType::kCgroup, oci::NamespaceType::kIpc,  oci::NamespaceType::kMount,
+    oci::NamespaceType::kCgroup,  oci::NamespaceType::kIpc, oci::NamespaceType::kMount,
     oci::NamespaceType::kNetwork, oci::NamespaceType::kPid, oci::NamespaceType::kTime,
     oci::NamespaceType::kUser,    oci::NamespaceType::kUts,
 };

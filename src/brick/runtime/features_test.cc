@@ -68,11 +68,13 @@ TEST(FeaturesTest, ListsComeFromTheCodeThatActsOnThem) {
     EXPECT_TRUE(oci::CapabilityNumber(c).has_value()) << c;
   }
   std::vector<std::string> ns = Strings(lx["namespaces"]);
-  EXPECT_EQ(std::set<std::string>(ns.begin(), ns.end()),
-            (std::set<std::string>{"cgroup", "ipc", "mount", "network", "pid", "time", "user",
-                                   "uts"}));
-  EXPECT_EQ(lx["cgroup"], (json{{"v1", true}, {"v2", true}, {"systemd", false},
-                                {"systemdUser", false}, {"rdma", true}}));
+  EXPECT_EQ(
+      std::set<std::string>(ns.begin(), ns.end()),
+      (std::set<std::string>{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}));
+  EXPECT_EQ(
+      lx["cgroup"],
+      (json{
+          {"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", true}}));
   const json& sc = lx["seccomp"];
   EXPECT_EQ(sc["enabled"], true);
   // NOTIFY: the listener goes to linux.seccomp.listenerPath.
@@ -122,9 +124,9 @@ TEST(FeaturesTest, KeysAndTypesMatchTheSpec) {
   for (auto it = f.begin(); it != f.end(); ++it) {
     top.insert(it.key());
   }
-  EXPECT_EQ(top, (std::set<std::string>{"ociVersionMin", "ociVersionMax", "hooks", "mountOptions",
-                                        "linux", "annotations",
-                                        "potentiallyUnsafeConfigAnnotations"}));
+  EXPECT_EQ(top,
+            (std::set<std::string>{"ociVersionMin", "ociVersionMax", "hooks", "mountOptions",
+                                   "linux", "annotations", "potentiallyUnsafeConfigAnnotations"}));
   for (const char* list : {"hooks", "mountOptions", "potentiallyUnsafeConfigAnnotations"}) {
     ASSERT_TRUE(f[list].is_array()) << list;
     for (const auto& v : f[list]) {
@@ -138,9 +140,9 @@ TEST(FeaturesTest, KeysAndTypesMatchTheSpec) {
   for (auto it = f["linux"].begin(); it != f["linux"].end(); ++it) {
     lx.insert(it.key());
   }
-  EXPECT_EQ(lx, (std::set<std::string>{"namespaces", "capabilities", "cgroup", "seccomp",
-                                       "apparmor", "selinux", "intelRdt", "mountExtensions",
-                                       "netDevices"}));
+  EXPECT_EQ(lx,
+            (std::set<std::string>{"namespaces", "capabilities", "cgroup", "seccomp", "apparmor",
+                                   "selinux", "intelRdt", "mountExtensions", "netDevices"}));
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ Status DropPrivilegesAndExec(isolation::Syscalls& sys, const FinalSteps& steps,
   // Changing ids resets both of these; set them again for the last stretch before exec.
   BRICK_TRY(isolation::SetNonDumpable(sys));
   if (steps.parent_death_signal) {
-    BRICK_TRY(isolation::SetParentDeathSignal(sys, steps.expected_parent));
+    BRICK_TRY(isolation::SetParentDeathSignal(sys, steps.expected_parent, steps.parent_pidfd));
   }
   BRICK_TRY(isolation::ApplyFdHygiene(sys, steps.fds));
   if (steps.no_new_privileges) {

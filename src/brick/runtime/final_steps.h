@@ -36,6 +36,7 @@ struct FinalSteps {
   // Set the parent-death signal again after the id switch (which clears it).
   bool parent_death_signal = true;
   pid_t expected_parent = 0;
+  int parent_pidfd = -1;  // see isolation::SetParentDeathSignal
   // Installs `seccomp` instead of a plain InstallFilter (the init's listener hand-off).
   std::function<Status()> install_seccomp;
 };

@@ -15,13 +15,19 @@
 namespace brick::runtime {
 namespace {
 
-constexpr int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+constexpr int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM, SIGUSR1,
                               SIGUSR2, SIGALRM, SIGWINCH, SIGCONT};
 
 bool DefaultActionTerminates(int sig) {
   switch (sig) {
-    case SIGHUP: case SIGINT: case SIGQUIT: case SIGTERM: case SIGUSR1: case SIGUSR2:
-    case SIGALRM: case SIGPIPE:
+    case SIGHUP:
+    case SIGINT:
+    case SIGQUIT:
+    case SIGTERM:
+    case SIGUSR1:
+    case SIGUSR2:
+    case SIGALRM:
+    case SIGPIPE:
       return true;
     default:
       return false;

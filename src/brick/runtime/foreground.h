@@ -8,10 +8,9 @@
 
 #include <signal.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #include <optional>
-
-#include <termios.h>
 
 #include "brick/base/error.h"
 #include "brick/sys/unique_fd.h"
@@ -50,9 +49,9 @@ class RawTerminal {
 };
 
 struct WaitResult {
-  int exit_status = 0;      // what brick exits with
+  int exit_status = 0;  // what brick exits with
   bool signaled = false;
-  int signal = 0;           // the signal that ended the process (as reported)
+  int signal = 0;  // the signal that ended the process (as reported)
 };
 
 // Waits for the container's init. Signals from `signals` are forwarded to it: when the

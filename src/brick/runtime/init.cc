@@ -47,7 +47,7 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   BRICK_TRY(isolation::SetNonDumpable(sys));
   // The init's parent lives outside its pid namespace (getppid() is 0), so a parent
   // that died before this point is noticed as EOF on the sync socket instead.
-  BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent));
+  BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent, plan.parent_pidfd));
   ResetSignals();
 
   // Wait until the parent has written the id maps.
@@ -62,6 +62,9 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
       return ErrnoFail(errno, "become root of the user namespace");
     }
   }
+  // Joining the user namespace and the id change cleared the parent-death signal: without
+  // it a brick killed from here on would leave the init to run the container unwatched.
+  BRICK_TRY(isolation::SetParentDeathSignal(sys, plan.expected_parent, plan.parent_pidfd));
   BRICK_TRY(WhileDumpable(sys, [&] { return isolation::EnterTimeNamespace(plan.ns); }));
   const ProcessPlan& process = *plan.process;
   BRICK_TRY(isolation::ApplyUts(sys, process.uts));
@@ -162,8 +165,8 @@ Status InitSteps(const ContainerPlan& plan, SyncSocket& sync) {
   BRICK_TRY(RunHooks(plan.start_container_hooks, "startContainer",
                      StateJsonWithStatus(state_json, "created")));
 
-  FinalSteps last{plan.caps, plan.ids,       plan.seccomp,        plan.no_new_privileges,
-                  plan.fds,  !plan.detached, plan.expected_parent};
+  FinalSteps last{plan.caps, plan.ids,       plan.seccomp,         plan.no_new_privileges,
+                  plan.fds,  !plan.detached, plan.expected_parent, plan.parent_pidfd};
   // A listener is announced to `brick run`/`create` on the sync socket, or to `brick start`
   // on exec.fifo once create has returned (seccomp_agent.h).
   last.install_seccomp = [&]() -> Status {

@@ -60,6 +60,7 @@ struct ContainerPlan {
   std::vector<Secret> secrets;  // read by the parent, written into /run/secrets by the init
   isolation::FdHygienePlan fds;
   pid_t expected_parent = 0;  // what getppid() returns in the init (0 across a pid ns)
+  int parent_pidfd = -1;      // brick's own pidfd, inherited: tells the init brick died
   // OCI hooks (hooks.h). With any create or startContainer hook, the init stops before
   // pivot_root for the parent's prestart/createRuntime hooks and gets the state JSON.
   bool hooks_barrier = false;

@@ -42,9 +42,10 @@ Result<std::vector<Secret>> LoadSecrets(const oci::Spec& spec) {
     tmpfs |= m.destination == kSecretsDir && m.type == "tmpfs";
   }
   if (!tmpfs) {
-    return Fail("annotations[\"{}\"]: secrets need a tmpfs mount at {}; add one so that secrets "
-                "never land on disk",
-                kSecretsAnnotation, kSecretsDir);
+    return Fail(
+        "annotations[\"{}\"]: secrets need a tmpfs mount at {}; add one so that secrets "
+        "never land on disk",
+        kSecretsAnnotation, kSecretsDir);
   }
   for (const auto& line : Split(it->second, '\n')) {
     if (Trim(line).empty()) {
@@ -73,9 +74,10 @@ Status WriteSecrets(int root_fd, const std::vector<Secret>& secrets, uid_t uid, 
     return ErrnoFail(errno, "secrets: statfs {}", kSecretsDir);
   }
   if (fs.f_type != TMPFS_MAGIC) {
-    return Fail("secrets: {} is not a tmpfs inside the container; refusing to write secrets to "
-                "disk",
-                kSecretsDir);
+    return Fail(
+        "secrets: {} is not a tmpfs inside the container; refusing to write secrets to "
+        "disk",
+        kSecretsDir);
   }
   for (const auto& s : secrets) {
     UniqueFd f(openat(dir.get(), s.name.c_str(),

@@ -30,13 +30,13 @@ const char* ContainerStatusName(ContainerStatus s);
 
 struct ContainerState {
   std::string id;
-  pid_t pid = 0;                 // the init, as the host sees it
-  uint64_t pid_start_time = 0;   // field 22 of /proc/<pid>/stat, against pid reuse
+  pid_t pid = 0;                // the init, as the host sees it
+  uint64_t pid_start_time = 0;  // field 22 of /proc/<pid>/stat, against pid reuse
   std::string bundle;
-  std::string created;           // RFC 3339, UTC
+  std::string created;  // RFC 3339, UTC
   std::map<std::string, std::string> annotations;
   std::string cgroup_parent = "brick";
-  std::string cgroups_path;      // linux.cgroupsPath as configured
+  std::string cgroups_path;         // linux.cgroupsPath as configured
   std::optional<uint32_t> id_slot;  // the host id range slot kept for this container
   bool paused = false;
   bool foreground = false;  // made by `brick run` without --detach: swept once stopped

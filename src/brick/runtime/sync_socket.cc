@@ -1,11 +1,11 @@
 #include "brick/runtime/sync_socket.h"
 
-#include "brick/sys/unix_socket.h"
-
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <cstring>
+
+#include "brick/sys/unix_socket.h"
 
 namespace brick::runtime {
 namespace {

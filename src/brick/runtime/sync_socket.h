@@ -19,18 +19,18 @@
 namespace brick::runtime {
 
 enum class SyncMessage : char {
-  kGo = 'G',        // parent → child: id maps written
-  kPlaced = 'P',    // parent → child: the child is in its cgroup
-  kError = 'E',     // child → parent: setup failed; payload is the message
-  kConsole = 'C',   // child → parent: the pty master travels as SCM_RIGHTS
-  kReady = 'R',     // child → parent: set up, blocked before exec (create/start)
-  kDetach = 'D',    // parent → child: brick create is about to exit; outlive it
-  kDetached = 'd',  // child → parent: parent-death signal cleared
-  kHooks = 'H',     // child → parent: mounts done, before pivot_root: run prestart/createRuntime
-  kHooksDone = 'h', // parent → child: they ran; payload is the state JSON for the init's hooks
+  kGo = 'G',         // parent → child: id maps written
+  kPlaced = 'P',     // parent → child: the child is in its cgroup
+  kError = 'E',      // child → parent: setup failed; payload is the message
+  kConsole = 'C',    // child → parent: the pty master travels as SCM_RIGHTS
+  kReady = 'R',      // child → parent: set up, blocked before exec (create/start)
+  kDetach = 'D',     // parent → child: brick create is about to exit; outlive it
+  kDetached = 'd',   // child → parent: parent-death signal cleared
+  kHooks = 'H',      // child → parent: mounts done, before pivot_root: run prestart/createRuntime
+  kHooksDone = 'h',  // parent → child: they ran; payload is the state JSON for the init's hooks
   kSeccompListener = 'S',  // child → parent: "N M", seccomp listener fd N is about to
-                          // exist; M is the release page (seccomp_handoff.h)
-  kEof = 0,         // the other end closed (for the child's end: exec succeeded)
+                           // exist; M is the release page (seccomp_handoff.h)
+  kEof = 0,                // the other end closed (for the child's end: exec succeeded)
 };
 
 struct Received {
