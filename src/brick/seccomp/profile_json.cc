@@ -3,6 +3,7 @@
 #include <seccomp.h>
 #include <sys/utsname.h>
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "brick/oci/capabilities.h"
@@ -122,6 +123,27 @@ Result<Filter> ReadFilter(const Json& v, const std::string& field) {
   return f;
 }
 
+// containers-common (podman) writes the errno by name beside the number: "errno":
+// "EINVAL" next to "errnoRet": 22, and "defaultErrno" at the top. Both spellings must agree.
+Result<std::optional<uint32_t>> ReadErrnoName(const Json& obj, const char* key,
+                                              const std::string& field) {
+  if (!obj.contains(key) || obj[key].is_null() ||
+      (obj[key].is_string() && obj[key].get<std::string>().empty())) {
+    return std::optional<uint32_t>();
+  }
+  if (!obj[key].is_string()) {
+    return Fail("{}.{}: expected an errno name such as \"EPERM\"", field, key);
+  }
+  std::string name = obj[key].get<std::string>();
+  for (int e = 1; e < 4096; ++e) {
+    const char* known = strerrorname_np(e);
+    if (known != nullptr && name == known) {
+      return std::optional<uint32_t>(static_cast<uint32_t>(e));
+    }
+  }
+  return Fail("{}.{}: \"{}\" is not an errno name this system knows", field, key, name);
+}
+
 bool HasCap(uint64_t granted, const std::string& name) {
   std::optional<int> n = oci::CapabilityNumber(name);
   return n && *n < 64 && (granted >> *n) & 1;
@@ -137,6 +159,18 @@ Result<std::optional<uint32_t>> ReadErrno(const Json& obj, const char* key,
     return Fail("{}.{}: expected an unsigned 32-bit number", field, key);
   }
   return std::optional<uint32_t>(v.get<uint32_t>());
+}
+
+// The number (`number_key`) or, without it, the name (`name_key`); both given must agree.
+Result<std::optional<uint32_t>> ReadErrnoEitherWay(const Json& obj, const char* number_key,
+                                                   const char* name_key, const std::string& field) {
+  auto number = BRICK_TRY_VALUE(ReadErrno(obj, number_key, field));
+  auto named = BRICK_TRY_VALUE(ReadErrnoName(obj, name_key, field));
+  if (number && named && *number != *named) {
+    return Fail("{}: {} {} and {} \"{}\" disagree; keep one", field, number_key, *number, name_key,
+                obj[name_key].get<std::string>());
+  }
+  return number ? number : named;
 }
 
 Result<std::string> ReadString(const Json& obj, const char* key, const std::string& field) {
@@ -208,8 +242,8 @@ Result<LoadedProfile> LoadDockerProfile(std::string_view json_text, const Profil
   oci::Seccomp& p = out.profile;
   for (const auto& [key, value] : doc.items()) {
     static constexpr std::string_view kKnown[] = {
-        "defaultAction", "defaultErrnoRet", "architectures", "archMap",
-        "syscalls",      "flags",           "listenerPath",  "listenerMetadata"};
+        "defaultAction", "defaultErrnoRet", "defaultErrno", "architectures",   "archMap",
+        "syscalls",      "flags",           "listenerPath", "listenerMetadata"};
     bool known = false;
     for (std::string_view k : kKnown) {
       known = known || k == key;
@@ -222,7 +256,8 @@ Result<LoadedProfile> LoadDockerProfile(std::string_view json_text, const Profil
   if (p.default_action.empty()) {
     return Fail("{}.defaultAction: missing; use an SCMP_ACT_* name", kTop);
   }
-  p.default_errno_ret = BRICK_TRY_VALUE(ReadErrno(doc, "defaultErrnoRet", kTop));
+  p.default_errno_ret =
+      BRICK_TRY_VALUE(ReadErrnoEitherWay(doc, "defaultErrnoRet", "defaultErrno", kTop));
   p.listener_path = BRICK_TRY_VALUE(ReadString(doc, "listenerPath", kTop));
   p.listener_metadata = BRICK_TRY_VALUE(ReadString(doc, "listenerMetadata", kTop));
   if (doc.contains("flags")) {
@@ -294,8 +329,9 @@ Result<LoadedProfile> LoadDockerProfile(std::string_view json_text, const Profil
       return Fail("{}: expected an object", field);
     }
     for (const auto& [key, value] : c.items()) {
-      static constexpr std::string_view kKnown[] = {"names", "name",    "action",   "errnoRet",
-                                                    "args",  "comment", "includes", "excludes"};
+      static constexpr std::string_view kKnown[] = {"names",    "name",     "action",
+                                                    "errnoRet", "errno",    "args",
+                                                    "comment",  "includes", "excludes"};
       bool known = false;
       for (std::string_view k : kKnown) {
         known = known || k == key;
@@ -308,7 +344,7 @@ Result<LoadedProfile> LoadDockerProfile(std::string_view json_text, const Profil
     Filter exc = BRICK_TRY_VALUE(ReadFilter(c.value("excludes", Json()), field + ".excludes"));
     oci::SeccompSyscall rule;
     rule.action = BRICK_TRY_VALUE(ReadString(c, "action", field));
-    rule.errno_ret = BRICK_TRY_VALUE(ReadErrno(c, "errnoRet", field));
+    rule.errno_ret = BRICK_TRY_VALUE(ReadErrnoEitherWay(c, "errnoRet", "errno", field));
     std::string single = BRICK_TRY_VALUE(ReadString(c, "name", field));
     if (c.contains("names")) {
       if (!single.empty()) {

@@ -218,7 +218,28 @@ INSTANTIATE_TEST_SUITE_P(
             "into names"},
         BadDocker{
             R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]})",
-            "docker seccomp profile: architectures and archMap are exclusive; keep one"}));
+            "docker seccomp profile: architectures and archMap are exclusive; keep one"},
+        BadDocker{
+            R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":22,"errno":"EPERM"}]})",
+            R"(docker seccomp profile.syscalls[0]: errnoRet 22 and errno "EPERM" disagree; keep one)"},
+        BadDocker{
+            R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrno":"ENOTANERRNO"})",
+            R"(docker seccomp profile.defaultErrno: "ENOTANERRNO" is not an errno name this system knows)"}));
+
+// containers-common (podman's /usr/share/containers/seccomp.json) writes errnos by name too.
+TEST(DockerProfileTest, PodmansErrnoNamesAreRead) {
+  auto loaded = LoadDockerProfile(
+      R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrno":"ENOSYS","syscalls":[
+          {"names":["read"],"action":"SCMP_ACT_ALLOW","args":null,"includes":{},"excludes":{}},
+          {"names":["socket"],"action":"SCMP_ACT_ERRNO","errno":"EINVAL","errnoRet":22},
+          {"names":["bind"],"action":"SCMP_ACT_ERRNO","errno":"EACCES"}]})",
+      {});
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  EXPECT_EQ(loaded->profile.default_errno_ret, std::optional<uint32_t>(ENOSYS));
+  ASSERT_EQ(loaded->profile.syscalls.size(), 3u);
+  EXPECT_EQ(loaded->profile.syscalls[1].errno_ret, std::optional<uint32_t>(EINVAL));
+  EXPECT_EQ(loaded->profile.syscalls[2].errno_ret, std::optional<uint32_t>(EACCES));
+}
 
 TEST(DockerProfileTest, UnknownNamesAreDroppedWithAWarning) {
   auto loaded = LoadDockerProfile(
